@@ -1,0 +1,55 @@
+/*
+ * thread.h — thin wrappers over pthread mutexes, condition variables and threads.
+ *
+ * Misuse aborts: every lock/unlock/wait failure calls alc_panic(). In debug builds
+ * (!NDEBUG) mutexes are PTHREAD_MUTEX_ERRORCHECK so that double locks and unlocks by a
+ * non-owner abort at once. Condition variables measure time on CLOCK_MONOTONIC.
+ * All functions may be called from any thread.
+ */
+#ifndef ALC_THREAD_H
+#define ALC_THREAD_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct alc_mutex { pthread_mutex_t m; } alc_mutex;
+typedef struct alc_cond { pthread_cond_t c; } alc_cond;
+
+/* Prints "alc: fatal: <msg>" to stderr and aborts. Never returns. */
+_Noreturn void alc_panic(const char *fmt, ...);
+
+void alc_mutex_init(alc_mutex *m);
+void alc_mutex_deinit(alc_mutex *m);
+void alc_mutex_lock(alc_mutex *m);
+void alc_mutex_unlock(alc_mutex *m);
+
+void alc_cond_init(alc_cond *c);
+void alc_cond_deinit(alc_cond *c);
+void alc_cond_signal(alc_cond *c);
+void alc_cond_broadcast(alc_cond *c);
+/* Waits on c; m must be held. Spurious wake-ups happen: always wait in a predicate loop. */
+void alc_cond_wait(alc_cond *c, alc_mutex *m);
+/* Waits at most rel_ns nanoseconds. Returns true if woken, false on time-out. m must be held. */
+bool alc_cond_timedwait_ns(alc_cond *c, alc_mutex *m, int64_t rel_ns);
+
+/*
+ * Starts a detached-or-joinable thread running fn(arg) with the given stack size (0 = default)
+ * and a name (at most 15 bytes are used). Returns ALC_OK or ALC_E_LIMIT when the system refuses
+ * another thread. If detached is true, *out may be NULL.
+ */
+int alc_thread_start(pthread_t *out, void *(*fn)(void *), void *arg, size_t stack_size,
+                     const char *name, bool detached);
+/* Joins t; aborts on failure. */
+void alc_thread_join(pthread_t t);
+
+/* Monotonic clock in nanoseconds / milliseconds. */
+int64_t alc_now_ns(void);
+int64_t alc_now_ms(void);
+/* Wall clock: Unix time in milliseconds. */
+int64_t alc_wall_ms(void);
+/* Sleeps for ms milliseconds (restarts on EINTR). */
+void alc_sleep_ms(int64_t ms);
+
+#endif

@@ -1,0 +1,114 @@
+/*
+ * thread.c — pthread wrappers that abort on misuse (conventions 8 and 14), plus clocks.
+ * Any thread may call any function here.
+ */
+#define _GNU_SOURCE /* pthread_setname_np */
+#include "alc/thread.h"
+
+#include "alc/error.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Prints a fatal message to stderr and aborts. */
+_Noreturn void alc_panic(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("alc: fatal: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    abort();
+}
+
+static void check(int rc, const char *what) {
+    if (rc != 0) alc_panic("%s failed: %s", what, strerror(rc));
+}
+
+/* Initialises m (error-checking in debug builds). */
+void alc_mutex_init(alc_mutex *m) {
+    pthread_mutexattr_t a;
+    check(pthread_mutexattr_init(&a), "pthread_mutexattr_init");
+#ifndef NDEBUG
+    check(pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK), "pthread_mutexattr_settype");
+#endif
+    check(pthread_mutex_init(&m->m, &a), "pthread_mutex_init");
+    pthread_mutexattr_destroy(&a);
+}
+
+void alc_mutex_deinit(alc_mutex *m) { check(pthread_mutex_destroy(&m->m), "pthread_mutex_destroy"); }
+void alc_mutex_lock(alc_mutex *m) { check(pthread_mutex_lock(&m->m), "pthread_mutex_lock"); }
+void alc_mutex_unlock(alc_mutex *m) { check(pthread_mutex_unlock(&m->m), "pthread_mutex_unlock"); }
+
+/* Initialises c to measure timeouts on CLOCK_MONOTONIC. */
+void alc_cond_init(alc_cond *c) {
+    pthread_condattr_t a;
+    check(pthread_condattr_init(&a), "pthread_condattr_init");
+    check(pthread_condattr_setclock(&a, CLOCK_MONOTONIC), "pthread_condattr_setclock");
+    check(pthread_cond_init(&c->c, &a), "pthread_cond_init");
+    pthread_condattr_destroy(&a);
+}
+
+void alc_cond_deinit(alc_cond *c) { check(pthread_cond_destroy(&c->c), "pthread_cond_destroy"); }
+void alc_cond_signal(alc_cond *c) { check(pthread_cond_signal(&c->c), "pthread_cond_signal"); }
+void alc_cond_broadcast(alc_cond *c) { check(pthread_cond_broadcast(&c->c), "pthread_cond_broadcast"); }
+void alc_cond_wait(alc_cond *c, alc_mutex *m) { check(pthread_cond_wait(&c->c, &m->m), "pthread_cond_wait"); }
+
+/* Waits at most rel_ns; true if signalled (or spurious), false on time-out. m held. */
+bool alc_cond_timedwait_ns(alc_cond *c, alc_mutex *m, int64_t rel_ns) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (rel_ns < 0) rel_ns = 0;
+    int64_t ns = (int64_t)ts.tv_nsec + rel_ns % 1000000000;
+    ts.tv_sec += (time_t)(rel_ns / 1000000000 + ns / 1000000000);
+    ts.tv_nsec = (long)(ns % 1000000000);
+    int rc = pthread_cond_timedwait(&c->c, &m->m, &ts);
+    if (rc == ETIMEDOUT) return false;
+    check(rc, "pthread_cond_timedwait");
+    return true;
+}
+
+/* Starts a thread; see thread.h. Returns ALC_OK or ALC_E_LIMIT. */
+int alc_thread_start(pthread_t *out, void *(*fn)(void *), void *arg, size_t stack_size,
+                     const char *name, bool detached) {
+    pthread_attr_t a;
+    pthread_t t;
+    check(pthread_attr_init(&a), "pthread_attr_init");
+    if (stack_size) check(pthread_attr_setstacksize(&a, stack_size), "pthread_attr_setstacksize");
+    if (detached) check(pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED), "pthread_attr_setdetachstate");
+    int rc = pthread_create(&t, &a, fn, arg);
+    pthread_attr_destroy(&a);
+    if (rc != 0) return ALC_E_LIMIT;
+    if (name) {
+        char buf[16];
+        snprintf(buf, sizeof buf, "%s", name);
+        pthread_setname_np(t, buf); /* best effort: only a debugging aid */
+    }
+    if (out) *out = t;
+    return ALC_OK;
+}
+
+void alc_thread_join(pthread_t t) { check(pthread_join(t, NULL), "pthread_join"); }
+
+int64_t alc_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t alc_now_ms(void) { return alc_now_ns() / 1000000; }
+
+int64_t alc_wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void alc_sleep_ms(int64_t ms) {
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
