@@ -1,1 +1,69 @@
-int main(void) { return 0; }
+/*
+ * main.c — the alc executable: argument handling, protection of the protocol stream, signal
+ * set-up, then the MCP server on stdio. Single-threaded until alc_server_run starts threads.
+ */
+#include "alc/config.h"
+#include "alc/error.h"
+#include "alc/server.h"
+#include "alc/version.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *to) {
+    fputs("usage: alc [--help] [--version]\n"
+          "\n"
+          "With no arguments alc serves the Model Context Protocol (MCP) over stdio:\n"
+          "JSON-RPC requests, one per line, on stdin; replies on stdout.\n"
+          "Add it to an MCP host as the command `alc`. See README.md for the tools,\n"
+          "the Lua API and the environment variables (ALC_HOME, ALC_MAX_MEMORY, ...).\n",
+          to);
+}
+
+static void on_stop_signal(int sig) {
+    (void)sig;
+    alc_server_request_stop();
+}
+
+int main(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) { usage(stdout); return 0; }
+        if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) { printf("alc %s\n", ALC_VERSION); return 0; }
+        fprintf(stderr, "alc: unknown argument '%s'\n", argv[i]);
+        usage(stderr);
+        return 2;
+    }
+    /* Protect the protocol stream: the real stdout becomes proto_fd, and fd 1 points at
+     * stderr so that a stray printf or io.write cannot corrupt JSON-RPC. */
+    fflush(stdout);
+    int proto_fd = dup(STDOUT_FILENO);
+    if (proto_fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+        perror("alc: cannot set up the protocol stream");
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: the reader's read() returns EINTR and sees the flag */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    alc_config cfg;
+    char err[256];
+    if (alc_config_load(&cfg, err, sizeof err) != ALC_OK) {
+        fprintf(stderr, "alc: %s\n", err);
+        close(proto_fd);
+        return 2;
+    }
+    int rc = alc_server_run(&cfg, STDIN_FILENO, proto_fd);
+    alc_config_deinit(&cfg);
+    if (rc != ALC_OK) {
+        fprintf(stderr, "alc: %s\n", alc_err_message(rc));
+        return 1;
+    }
+    return 0;
+}

@@ -8,6 +8,7 @@
 #include "alc/error.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,7 +81,15 @@ int alc_thread_start(pthread_t *out, void *(*fn)(void *), void *arg, size_t stac
     check(pthread_attr_init(&a), "pthread_attr_init");
     if (stack_size) check(pthread_attr_setstacksize(&a, stack_size), "pthread_attr_setstacksize");
     if (detached) check(pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED), "pthread_attr_setdetachstate");
+    /* new threads never take the process's stop signals: only the main thread does */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
     int rc = pthread_create(&t, &a, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&a);
     if (rc != 0) return ALC_E_LIMIT;
     if (name) {

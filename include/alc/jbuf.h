@@ -1,0 +1,41 @@
+/*
+ * jbuf.h — a growable byte buffer with JSON-aware appenders, used to build protocol lines
+ * without building and re-printing cJSON trees. Single-owner: not thread-safe; any thread
+ * may use its own buffer.
+ */
+#ifndef ALC_JBUF_H
+#define ALC_JBUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct alc_jbuf {
+    char *data;   /* NUL-terminated while !oom */
+    size_t len;
+    size_t cap;
+    bool oom;     /* set once an append failed; later appends are no-ops */
+} alc_jbuf;
+
+void alc_jbuf_init(alc_jbuf *b);
+void alc_jbuf_deinit(alc_jbuf *b);
+/* Appends raw bytes. */
+void alc_jbuf_put(alc_jbuf *b, const char *s, size_t n);
+void alc_jbuf_puts(alc_jbuf *b, const char *s);
+void alc_jbuf_printf(alc_jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s (n bytes) as a quoted, escaped JSON string. Invalid UTF-8 becomes U+FFFD. */
+void alc_jbuf_json_str(alc_jbuf *b, const char *s, size_t n);
+/* Hands the buffer to the caller (returns new, free()); the jbuf is reset. NULL if oom. */
+char *alc_jbuf_take(alc_jbuf *b, size_t *len);
+
+/* Returns true iff s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
+bool alc_utf8_valid(const char *s, size_t n);
+
+#include <cjson/cJSON.h>
+/* Prints a cJSON tree compactly with object keys sorted (recursively, in place). Returns new
+ * (free()) or NULL on OOM. */
+char *alc_json_print_sorted(cJSON *tree);
+/* Sorts object keys recursively in place (byte order). */
+void alc_json_sort_keys(cJSON *tree);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * lua_runtime.h — prepares a session's lua_State: standard libraries per sandbox profile,
+ * the `alc` table (Layer 0 in C + the embedded Layer 1 prelude), the `ctx` global, a
+ * `print` that goes to the session log, and `require` over the package roots.
+ *
+ * Called only on the thread that owns the state.
+ */
+#ifndef ALC_LUA_RUNTIME_H
+#define ALC_LUA_RUNTIME_H
+
+#include <cjson/cJSON.h>
+#include <lua.h>
+
+#include "alc/config.h"
+#include "alc/lua_host.h"
+
+typedef struct alc_lua_env {
+    const alc_config *cfg;     /* borrowed */
+    const char *project_root;  /* may be NULL */
+    const cJSON *ctx;          /* borrowed; NULL means {} */
+} alc_lua_env;
+
+/*
+ * Sets L up for a session. host is copied into a Lua userdata owned by L. Returns ALC_OK,
+ * or an error code with a message (e.g. "prelude failed: ...") in err. Runs in protected
+ * mode; never raises.
+ */
+int alc_lua_setup(lua_State *L, const alc_lua_host *host, const alc_lua_env *env, char *err, size_t errlen);
+
+/* Returns the host stored in L's registry (asserts it is there). */
+const alc_lua_host *alc_lua_host_of(lua_State *L);
+
+/* Installs the stop hook: the next instruction raises "cancelled", and every line after
+ * it raises again, so pcall cannot swallow the stop. Safe to call from a signal handler
+ * running on L's own thread. */
+void alc_lua_arm_stop_hook(lua_State *L);
+
+/* Registers the Layer 0 functions into the table at the top of the stack (bridge.c). */
+void alc_lua_open_bridge(lua_State *L);
+/* Registers alc.state into the table at the top of the stack (lib_state.c). */
+void alc_lua_open_state(lua_State *L);
+
+#endif

@@ -1,0 +1,107 @@
+/*
+ * session_internal.h — the session and registry structs, shared by session.c, registry.c
+ * and status.c (internal to src/engine).
+ *
+ * Lock order: registry->mu → session->mu → ring (inside alc_ring). Field comments say which
+ * lock guards what; "session thread" fields are touched only by that session's thread.
+ */
+#ifndef ALC_SESSION_INTERNAL_H
+#define ALC_SESSION_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "alc/session.h"
+#include "alc/thread.h"
+#include "alc/jbuf.h"
+#include "metrics.h"
+
+#define ALC_LOG_RING 20
+#define ALC_REG_BUCKETS 1024
+
+typedef struct alc_log_line {
+    int64_t ts;
+    char level[12];
+    char source[16];
+    char *message;
+} alc_log_line;
+
+struct alc_session {
+    atomic_int refs;
+    alc_registry *reg;
+    char id[40];
+    alc_session *next;              /* bucket chain; guarded by reg->mu */
+    bool in_map;                    /* guarded by reg->mu */
+
+    alc_mutex mu;                   /* guards every field below unless noted */
+    alc_cond cond;                  /* the session thread parks here */
+    alc_state state;
+    alc_state state_before_cancel;
+    alc_waiter waiter;
+    bool has_waiter;
+    alc_query *queries;             /* pending queries of the current pause */
+    size_t n_queries;
+    char **answers;
+    size_t *answer_lens;
+    size_t n_answered;
+    atomic_bool cancel_flag;        /* also readable without mu */
+    char *cancel_code;
+    char *cancel_detail;
+    int64_t cancel_at_ms;
+    alc_metrics metrics;
+    bool has_progress;
+    long long progress_step, progress_total;
+    char *progress_msg;
+    alc_log_line logs[ALC_LOG_RING]; /* ring of recent log lines */
+    size_t n_logs;                  /* total ever added */
+    int64_t started_wall_ms;
+    int64_t last_activity_wall_ms;
+    int64_t last_active_mono_ms;
+    int64_t ended_mono_ms;          /* 0 until terminal */
+    char *error;                    /* FAILED: message */
+    const char *fail_kind;
+    bool thread_alive;              /* the thread may still receive the cancel signal */
+    pthread_t thread;               /* valid while thread_alive */
+    bool lua_running;               /* the thread is inside Lua (cancel hook needed) */
+
+    /* immutable after start */
+    char *code;
+    size_t code_len;
+    char *chunkname;
+    cJSON *ctx;
+    char *strategy;
+    char *project_root;
+    char *state_ns;
+    alc_ring *ring;                 /* own lock */
+
+    /* session thread only */
+    size_t mem_used, mem_peak, mem_limit;
+};
+
+struct alc_registry {
+    const alc_config *cfg;
+    alc_mutex mu;                   /* guards buckets, count, live, stop */
+    alc_cond cond;                  /* GC sleeps here; shutdown waits for live == 0 */
+    alc_session *buckets[ALC_REG_BUCKETS];
+    size_t count;                   /* sessions in the map */
+    size_t live;                    /* session threads not yet finished */
+    bool stop;
+    pthread_t gc_thread;
+    char *state_root;               /* <home>/state */
+};
+
+/* registry.c */
+unsigned alc__reg_hash(const char *id);
+void alc__session_ref(alc_session *s);
+/* Publishes an event on the session ring (session->mu may be held: ring is lower). */
+void alc__session_publish(alc_session *s, alc_event_kind kind, const char *json);
+/* Transition under s->mu; publishes state_transition. Terminal→terminal is a no-op.
+ * Returns true if the state changed. */
+bool alc__session_transition(alc_session *s, alc_state to);
+/* Thread-exit bookkeeping: called by the session thread as its last act. */
+void alc__registry_thread_done(alc_registry *r);
+/* session.c: the thread body */
+void *alc__session_main(void *arg);
+void alc__session_free(alc_session *s);
+
+#endif

@@ -1,0 +1,245 @@
+/*
+ * runtime.c — builds a session's Lua environment (see lua_runtime.h): library profile,
+ * sandbox, alc/ctx globals, print redirection, the package searcher and the prelude.
+ *
+ * Runs on the session thread that owns L. All Lua work happens inside lua_pcall.
+ */
+#include "alc/lua_runtime.h"
+
+#include "alc/error.h"
+#include "alc/json_conv.h"
+#include "alc/lua_libs.h"
+
+#include "prelude_lua.h"
+
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define HOST_KEY "alc.session"
+
+static void stop_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    lua_sethook(L, stop_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
+    luaL_error(L, "cancelled");
+}
+
+void alc_lua_arm_stop_hook(lua_State *L) {
+    lua_sethook(L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
+}
+
+const alc_lua_host *alc_lua_host_of(lua_State *L) {
+    lua_getfield(L, LUA_REGISTRYINDEX, HOST_KEY);               // host
+    const alc_lua_host *h = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    if (!h) luaL_error(L, "alc: no session attached to this Lua state");
+    return h;
+}
+
+/* print(...): tab-joined tostring of each argument, to the session log. */
+static int l_print(lua_State *L) {
+    const alc_lua_host *h = alc_lua_host_of(L);
+    int n = lua_gettop(L);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int i = 1; i <= n; i++) {
+        if (i > 1) luaL_addchar(&b, '\t');
+        luaL_tolstring(L, i, NULL);                               // ... <buf> s
+        luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);                                          // ... line
+    size_t len;
+    const char *line = lua_tolstring(L, -1, &len);
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--;
+    h->log(h->ud, "info", "alc.lua.print", line, len);
+    return 0;
+}
+
+/* ---- require: package roots --------------------------------------------------------- */
+
+static bool valid_module_name(const char *name, size_t len) {
+    if (len == 0 || len > 200) return false;
+    if (name[0] == '.' || name[len - 1] == '.') return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c == '/' || c == '\\' || c == '\0') return false;
+        if (c == '.' && i + 1 < len && name[i + 1] == '.') return false;
+        if (!(c == '.' || c == '_' || c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+            return false;
+    }
+    return true;
+}
+
+static bool is_file(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* package.searchers entry: looks in the roots stored in upvalue 1 (an array of dirs). */
+static int l_searcher(lua_State *L) {
+    size_t len;
+    const char *name = luaL_checklstring(L, 1, &len);
+    if (!valid_module_name(name, len)) {
+        lua_pushfstring(L, "\n\tinvalid package name '%s' (allowed: letters, digits, '_', '-', '.' between parts)", name);
+        return 1;
+    }
+    const char *rel = luaL_gsub(L, name, ".", "/");                // name rel
+    luaL_Buffer tried;
+    luaL_buffinit(L, &tried);                                     // name rel <buf>
+    lua_Integer n = luaL_len(L, lua_upvalueindex(1));
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, lua_upvalueindex(1), i);                   // ... root
+        const char *root = lua_tostring(L, -1);
+        for (int form = 0; form < 2; form++) {
+            const char *path = lua_pushfstring(L, form == 0 ? "%s/%s.lua" : "%s/%s/init.lua", root, rel);
+            if (is_file(path)) {
+                if (luaL_loadfilex(L, path, "t") != LUA_OK)
+                    return luaL_error(L, "error loading package '%s' from %s:\n\t%s", name, path, lua_tostring(L, -1));
+                lua_pushvalue(L, -2);                             // ... root path loader path
+                return 2;
+            }
+            lua_pop(L, 1);                                        // ... root
+        }
+        lua_pushfstring(L, "\n\tno file '%s/%s.lua' or '%s/%s/init.lua'", root, rel, root, rel);
+        lua_remove(L, -2);                                        // ... msg
+        luaL_addvalue(&tried);
+    }
+    luaL_pushresult(&tried);
+    return 1;
+}
+
+static void install_searcher(lua_State *L, const alc_lua_env *env) {
+    lua_getglobal(L, "package");                                  // package
+    lua_getfield(L, -1, "searchers");                             // package searchers
+    lua_newtable(L);                                              // package searchers roots
+    int k = 1;
+    if (env->project_root) {
+        /* project-local packages live in <project>/packages and the project root itself */
+        lua_pushfstring(L, "%s/packages", env->project_root);
+        lua_rawseti(L, -2, k++);
+    }
+    for (size_t i = 0; i < env->cfg->n_package_paths; i++) {
+        lua_pushstring(L, env->cfg->package_paths[i]);
+        lua_rawseti(L, -2, k++);
+    }
+    lua_pushcclosure(L, l_searcher, 1);                           // package searchers fn
+    /* keep the preload searcher (1), put ours second, drop the C and path searchers unless
+     * the sandbox is off */
+    if (env->cfg->sandbox == ALC_SANDBOX_OFF) {
+        lua_Integer n = luaL_len(L, -2);
+        for (lua_Integer i = n; i >= 2; i--) { lua_rawgeti(L, -2, i); lua_rawseti(L, -3, i + 1); }
+        lua_rawseti(L, -2, 2);
+    } else {
+        lua_rawseti(L, -2, 2);
+        lua_pushnil(L); lua_rawseti(L, -2, 5);
+        lua_pushnil(L); lua_rawseti(L, -2, 4);
+        lua_pushnil(L); lua_rawseti(L, -2, 3);
+    }
+    lua_pop(L, 2);
+}
+
+/* ---- sandbox ------------------------------------------------------------------------ */
+
+static int l_load_text_only(lua_State *L) {
+    /* load(chunk, chunkname, mode, env) with mode forced to "t": no binary chunks */
+    int n = lua_gettop(L);
+    if (n >= 3 && !lua_isnil(L, 3)) {
+        const char *mode = luaL_checkstring(L, 3);
+        if (strchr(mode, 'b')) return luaL_error(L, "load: binary chunks are disabled in the alc sandbox");
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));                        // ... load
+    lua_pushvalue(L, 1);
+    if (n >= 2) lua_pushvalue(L, 2); else lua_pushnil(L);
+    lua_pushliteral(L, "t");
+    int nargs = 3;
+    if (n >= 4) { lua_pushvalue(L, 4); nargs = 4; }
+    lua_call(L, nargs, LUA_MULTRET);
+    return lua_gettop(L) - n;
+}
+
+static void apply_sandbox(lua_State *L, alc_sandbox_mode mode) {
+    if (mode == ALC_SANDBOX_OFF) return;
+    lua_getglobal(L, "os");                                       // os
+    static const char *const os_gone[] = {"execute", "exit", "remove", "rename", "tmpname", "setlocale", NULL};
+    for (int i = 0; os_gone[i]; i++) { lua_pushnil(L); lua_setfield(L, -2, os_gone[i]); }
+    lua_pop(L, 1);
+    lua_getglobal(L, "io");                                       // io
+    static const char *const io_gone[] = {"popen", "tmpfile", NULL};
+    for (int i = 0; io_gone[i]; i++) { lua_pushnil(L); lua_setfield(L, -2, io_gone[i]); }
+    lua_pop(L, 1);
+    lua_getglobal(L, "package");                                  // package
+    lua_pushnil(L); lua_setfield(L, -2, "loadlib");
+    lua_pushstring(L, ""); lua_setfield(L, -2, "cpath");
+    lua_pop(L, 1);
+    lua_getglobal(L, "string");                                   // string
+    lua_pushnil(L); lua_setfield(L, -2, "dump");
+    lua_pop(L, 1);
+    lua_getglobal(L, "load");                                     // load
+    lua_pushcclosure(L, l_load_text_only, 1);
+    lua_setglobal(L, "load");
+    /* loadfile / dofile: text only as well */
+    (void)luaL_dostring(L, "local lf = loadfile; loadfile = function(f, m, e) return lf(f, 't', e) end\n"
+                     "dofile = function(f) local fn = assert(loadfile(f)); return fn() end");
+}
+
+/* ---- setup -------------------------------------------------------------------------- */
+
+typedef struct setup_args {
+    const alc_lua_host *host;
+    const alc_lua_env *env;
+} setup_args;
+
+static int pmain_setup(lua_State *L) {
+    setup_args *a = lua_touserdata(L, 1);
+    luaL_openlibs(L);
+    /* no debug library in a session: it can break every invariant of the sandbox */
+    if (a->env->cfg->sandbox != ALC_SANDBOX_OFF) {
+        lua_pushnil(L);
+        lua_setglobal(L, "debug");
+        lua_pushnil(L);
+        lua_setfield(L, LUA_REGISTRYINDEX, "_LOADED.debug");
+        luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+        lua_pushnil(L);
+        lua_setfield(L, -2, "debug");
+        lua_pop(L, 1);
+    }
+    alc_lua_host *h = lua_newuserdatauv(L, sizeof *h, 0);        // args host
+    *h = *a->host;
+    lua_setfield(L, LUA_REGISTRYINDEX, HOST_KEY);                 // args (registry keeps it alive)
+    alc_json_conv_open(L);
+    apply_sandbox(L, a->env->cfg->sandbox);
+    install_searcher(L, a->env);
+    lua_pushcfunction(L, l_print);
+    lua_setglobal(L, "print");
+    lua_newtable(L);                                              // args alc
+    alc_lua_open_bridge(L);
+    alc_lua_open_text(L);
+    alc_lua_open_math(L);
+    alc_lua_open_state(L);
+    lua_setglobal(L, "alc");                                      // args
+    if (a->env->ctx) alc_json_push_cjson(L, a->env->ctx); else lua_newtable(L);
+    lua_setglobal(L, "ctx");
+    if (luaL_loadbufferx(L, (const char *)alc_prelude_lua, alc_prelude_lua_len, "=prelude", "t") != LUA_OK)
+        return lua_error(L);
+    lua_call(L, 0, 0);
+    return 0;
+}
+
+/* Prepares L; see lua_runtime.h. */
+int alc_lua_setup(lua_State *L, const alc_lua_host *host, const alc_lua_env *env, char *err, size_t errlen) {
+    setup_args a = {host, env};
+    lua_pushcfunction(L, pmain_setup);
+    lua_pushlightuserdata(L, &a);
+    int st = lua_pcall(L, 1, 0, 0);
+    if (st != LUA_OK) {
+        const char *m = lua_tostring(L, -1);
+        snprintf(err, errlen, "%s: %s", st == LUA_ERRMEM ? "not enough memory while preparing the session" : "session setup failed",
+                 m ? m : "(no message)");
+        lua_pop(L, 1);
+        return st == LUA_ERRMEM ? ALC_E_NOMEM : ALC_E_INTERNAL;
+    }
+    return ALC_OK;
+}

@@ -1,0 +1,333 @@
+/*
+ * inflight.c — waiting tool calls: request-id table, engine waiter callbacks, progress
+ * notifications, heartbeats and notifications/cancelled (see inflight.h).
+ *
+ * Threads and locks:
+ *  - table->mu guards the hash chains and each record's session_id; it is taken briefly and
+ *    never held while writing to the client or calling the engine.
+ *  - a record's gate (atomic) and progress counter are used only inside alc_out's leaf lock.
+ *  - records are reference counted: one reference for the table entry, one for the engine
+ *    waiter, and temporary ones taken by the heartbeat thread.
+ */
+#include "inflight.h"
+
+#include "alc/error.h"
+#include "alc/thread.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BUCKETS 256
+
+struct alc_inflight {
+    atomic_int refs;
+    alc_inflight_table *table;
+    alc_inflight *next;          /* chain; guarded by table->mu */
+    bool in_table;               /* guarded by table->mu */
+    char *key;                   /* "s:<id>" or "i:<n>" */
+    cJSON *id;                   /* request id (owned) */
+    cJSON *progress_token;       /* owned, or NULL */
+    char session_id[48];         /* guarded by table->mu */
+    atomic_bool gate;            /* true once answered or cancelled (see alc_out_write_gated) */
+    uint64_t progress;           /* last progress value sent; used under alc_out's lock */
+    _Atomic int64_t last_notify_ms; /* monotonic ms of the last notification (or start) */
+    int64_t started_ms;
+};
+
+struct alc_inflight_table {
+    alc_server *srv;
+    alc_mutex mu;                /* guards buckets[], stop */
+    alc_cond cond;               /* heartbeat thread sleeps here */
+    alc_inflight *buckets[BUCKETS];
+    bool stop;
+    pthread_t heartbeat;
+    bool heartbeat_started;
+};
+
+static unsigned hash_key(const char *k) {
+    unsigned h = 2166136261u;
+    for (; *k; k++) h = (h ^ (unsigned char)*k) * 16777619u;
+    return h % BUCKETS;
+}
+
+static char *make_key(const cJSON *id) {
+    alc_jbuf b;
+    alc_jbuf_init(&b);
+    alc_jbuf_puts(&b, cJSON_IsString(id) ? "s:" : "i:");
+    if (cJSON_IsString(id)) alc_jbuf_puts(&b, id->valuestring);
+    else alc_jbuf_printf(&b, "%lld", (long long)id->valuedouble);
+    return alc_jbuf_take(&b, NULL);
+}
+
+static void unref(alc_inflight *f) {
+    if (atomic_fetch_sub(&f->refs, 1) != 1) return;
+    cJSON_Delete(f->id);
+    cJSON_Delete(f->progress_token);
+    free(f->key);
+    free(f);
+}
+
+static void table_remove(alc_inflight *f) {
+    alc_inflight_table *t = f->table;
+    bool drop = false;
+    alc_mutex_lock(&t->mu);
+    if (f->in_table) {
+        alc_inflight **pp = &t->buckets[hash_key(f->key)];
+        while (*pp && *pp != f) pp = &(*pp)->next;
+        if (*pp) *pp = f->next;
+        f->in_table = false;
+        drop = true;
+    }
+    alc_mutex_unlock(&t->mu);
+    if (drop) unref(f);
+}
+
+/* ---- progress notifications -------------------------------------------------------- */
+
+typedef struct progress_msg {
+    const cJSON *token;
+    const char *message;
+} progress_msg;
+
+static char *build_progress(void *ud, uint64_t value, size_t *len) {
+    progress_msg *pm = ud;
+    alc_jbuf b;
+    alc_jbuf_init(&b);
+    alc_jbuf_puts(&b, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":");
+    alc_rpc_put_id(&b, pm->token);
+    alc_jbuf_printf(&b, ",\"progress\":%llu", (unsigned long long)value);
+    if (pm->message) {
+        alc_jbuf_puts(&b, ",\"message\":");
+        alc_jbuf_json_str(&b, pm->message, strlen(pm->message));
+    }
+    alc_jbuf_puts(&b, "}}");
+    return alc_jbuf_take(&b, len);
+}
+
+static void send_progress(alc_inflight *f, const char *message) {
+    if (!f->progress_token) return;
+    progress_msg pm = {f->progress_token, message};
+    atomic_store(&f->last_notify_ms, alc_now_ms());
+    alc_out_write_counted(f->table->srv->out, &f->gate, &f->progress, build_progress, &pm);
+}
+
+/* ---- engine waiter callbacks --------------------------------------------------------- */
+
+static void on_outcome(void *ud, const alc_outcome *o) {
+    alc_inflight *f = ud;
+    size_t len = 0;
+    char *text = alc_outcome_text(o, &len);
+    size_t n = 0;
+    char *line = text ? alc_rpc_tool_result_line(f->id, text, len, false, &n)
+                      : alc_rpc_tool_result_line(f->id, "out of memory formatting the result", 35, true, &n);
+    if (line) alc_out_write_gated(f->table->srv->out, line, n, &f->gate, true);
+    free(line);
+    free(text);
+    table_remove(f);
+    unref(f); /* the waiter's reference */
+}
+
+static void on_event(void *ud, const alc_event *ev) {
+    alc_inflight *f = ud;
+    if (ev->kind != ALC_EV_PROGRESS || !f->progress_token || !ev->json) return;
+    cJSON *p = cJSON_Parse(ev->json);
+    if (!p) return;
+    const cJSON *step = cJSON_GetObjectItemCaseSensitive(p, "step");
+    const cJSON *total = cJSON_GetObjectItemCaseSensitive(p, "total");
+    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(p, "message");
+    char buf[1200];
+    if (cJSON_IsNumber(step) && cJSON_IsNumber(total))
+        snprintf(buf, sizeof buf, "step %g/%g%s%.1000s", step->valuedouble, total->valuedouble,
+                 cJSON_IsString(msg) ? ": " : "", cJSON_IsString(msg) ? msg->valuestring : "");
+    else
+        snprintf(buf, sizeof buf, "%.1000s", cJSON_IsString(msg) ? msg->valuestring : "progress");
+    cJSON_Delete(p);
+    send_progress(f, buf);
+}
+
+/* ---- table --------------------------------------------------------------------------- */
+
+static void *heartbeat_main(void *arg) {
+    alc_inflight_table *t = arg;
+    int64_t period = t->srv->cfg->heartbeat_ms;
+    int64_t tick = period < 1000 ? period : 1000;
+    alc_mutex_lock(&t->mu);
+    while (!t->stop) {
+        alc_cond_timedwait_ns(&t->cond, &t->mu, tick * 1000000);
+        if (t->stop) break;
+        /* collect due records with a reference each, then write without the lock */
+        alc_inflight *due[64];
+        size_t n = 0;
+        int64_t now = alc_now_ms();
+        for (int i = 0; i < BUCKETS && n < 64; i++) {
+            for (alc_inflight *f = t->buckets[i]; f && n < 64; f = f->next) {
+                if (f->progress_token && now - atomic_load(&f->last_notify_ms) >= period) {
+                    atomic_fetch_add(&f->refs, 1);
+                    due[n++] = f;
+                }
+            }
+        }
+        alc_mutex_unlock(&t->mu);
+        for (size_t i = 0; i < n; i++) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "running (%lld s elapsed)", (long long)((now - due[i]->started_ms) / 1000));
+            send_progress(due[i], msg);
+            unref(due[i]);
+        }
+        alc_mutex_lock(&t->mu);
+    }
+    alc_mutex_unlock(&t->mu);
+    return NULL;
+}
+
+int alc_inflight_new(alc_server *srv, alc_inflight_table **out) {
+    alc_inflight_table *t = calloc(1, sizeof *t);
+    if (!t) return ALC_E_NOMEM;
+    t->srv = srv;
+    alc_mutex_init(&t->mu);
+    alc_cond_init(&t->cond);
+    int rc = alc_thread_start(&t->heartbeat, heartbeat_main, t, 256 * 1024, "alc-heartbeat", false);
+    if (rc != ALC_OK) {
+        alc_cond_deinit(&t->cond);
+        alc_mutex_deinit(&t->mu);
+        free(t);
+        return rc;
+    }
+    t->heartbeat_started = true;
+    *out = t;
+    return ALC_OK;
+}
+
+void alc_inflight_free(alc_inflight_table *t) {
+    if (!t) return;
+    alc_mutex_lock(&t->mu);
+    t->stop = true;
+    alc_cond_broadcast(&t->cond);
+    alc_mutex_unlock(&t->mu);
+    if (t->heartbeat_started) alc_thread_join(t->heartbeat);
+    /* records still in the table belong to calls the engine never answered (it always
+     * answers before alc_registry_free returns); drop the table references */
+    for (int i = 0; i < BUCKETS; i++) {
+        alc_inflight *f = t->buckets[i];
+        while (f) {
+            alc_inflight *next = f->next;
+            f->in_table = false;
+            unref(f);
+            f = next;
+        }
+    }
+    alc_cond_deinit(&t->cond);
+    alc_mutex_deinit(&t->mu);
+    free(t);
+}
+
+alc_inflight *alc_inflight_begin(alc_inflight_table *t, alc_call *c) {
+    alc_inflight *f = calloc(1, sizeof *f);
+    if (!f) return NULL;
+    f->key = make_key(c->id);
+    if (!f->key) { free(f); return NULL; }
+    f->table = t;
+    f->id = c->id;
+    f->progress_token = c->progress_token;
+    c->id = NULL;
+    c->progress_token = NULL;
+    c->answered = true;
+    atomic_init(&f->refs, 2); /* table + waiter */
+    atomic_init(&f->gate, false);
+    f->started_ms = alc_now_ms();
+    atomic_init(&f->last_notify_ms, f->started_ms);
+    alc_mutex_lock(&t->mu);
+    unsigned h = hash_key(f->key);
+    f->next = t->buckets[h];
+    t->buckets[h] = f;
+    f->in_table = true;
+    alc_mutex_unlock(&t->mu);
+    return f;
+}
+
+void alc_inflight_set_session(alc_inflight *f, const char *session_id) {
+    alc_mutex_lock(&f->table->mu);
+    snprintf(f->session_id, sizeof f->session_id, "%s", session_id);
+    alc_mutex_unlock(&f->table->mu);
+}
+
+alc_waiter alc_inflight_waiter(alc_inflight *f) {
+    alc_waiter w = {.on_outcome = on_outcome, .on_event = on_event, .ud = f};
+    return w;
+}
+
+static void reply_and_drop(alc_inflight *f, const char *text, size_t len, bool is_error) {
+    size_t n;
+    char *line = alc_rpc_tool_result_line(f->id, text, len, is_error, &n);
+    if (line) alc_out_write_gated(f->table->srv->out, line, n, &f->gate, true);
+    free(line);
+    table_remove(f);
+    unref(f);
+}
+
+void alc_inflight_fail(alc_inflight *f, const char *message) {
+    reply_and_drop(f, message, strlen(message), true);
+}
+
+void alc_inflight_reply_text(alc_inflight *f, const char *text, size_t len) {
+    reply_and_drop(f, text, len, false);
+}
+
+void alc_inflight_cancel_request(alc_inflight_table *t, alc_registry *reg, const cJSON *request_id, const char *reason) {
+    char *key = make_key(request_id);
+    if (!key) return;
+    char sid[48] = "";
+    alc_inflight *found = NULL;
+    alc_mutex_lock(&t->mu);
+    for (alc_inflight *f = t->buckets[hash_key(key)]; f; f = f->next) {
+        if (strcmp(f->key, key) == 0) {
+            found = f;
+            atomic_fetch_add(&f->refs, 1);
+            snprintf(sid, sizeof sid, "%s", f->session_id);
+            break;
+        }
+    }
+    alc_mutex_unlock(&t->mu);
+    free(key);
+    if (!found) return; /* unknown or already answered: ignored */
+    /* close the gate: no response (and no more progress) for this request */
+    alc_out_write_gated(t->srv->out, NULL, 0, &found->gate, true);
+    if (sid[0]) {
+        alc_session *s = alc_registry_find(reg, sid);
+        if (s) {
+            alc_session_cancel(s, "user", reason, NULL);
+            alc_session_unref(s);
+        }
+    }
+    unref(found);
+}
+
+static int level_index(const char *level) {
+    static const char *const names[] = {"debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"};
+    for (int i = 0; i < 8; i++) if (strcmp(level, names[i]) == 0) return i;
+    if (strcmp(level, "warn") == 0) return 3;
+    return 1;
+}
+
+void alc_server_log_message(alc_server *s, const char *level, const char *session_id, const char *message) {
+    int min = atomic_load(&s->log_level);
+    int lv = level_index(level);
+    if (min < 0 || lv < min) return;
+    static const char *const names[] = {"debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"};
+    alc_jbuf b;
+    alc_jbuf_init(&b);
+    alc_jbuf_printf(&b, "{\"level\":\"%s\",\"logger\":\"alc\",\"data\":{\"message\":", names[lv]);
+    alc_jbuf_json_str(&b, message, strlen(message));
+    if (session_id) {
+        alc_jbuf_puts(&b, ",\"session_id\":");
+        alc_jbuf_json_str(&b, session_id, strlen(session_id));
+    }
+    alc_jbuf_puts(&b, "}}");
+    char *params = alc_jbuf_take(&b, NULL);
+    if (!params) return;
+    size_t n;
+    char *line = alc_rpc_notification_line("notifications/message", params, &n);
+    free(params);
+    alc__server_write(s, line, n);
+}
