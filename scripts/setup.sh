@@ -4,7 +4,7 @@
 
 ALC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ALC_PACKAGES="meson ninja-build gcc pkg-config liblua5.4-dev libcjson-dev"
-ALC_TEST_PACKAGES="libcriterion-dev valgrind nodejs npm"
+ALC_TEST_PACKAGES="libcriterion-dev valgrind python3"
 
 alc_missing_packages() {
     local missing=""
@@ -37,6 +37,13 @@ alc_install() {
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || true
     # shellcheck disable=SC2086
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >&2
+}
+
+# alc_install_node — Node.js and npm for the interop tests, unless some install already has them
+# (the machine image may ship Node outside Debian's packages).
+alc_install_node() {
+    if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then return 0; fi
+    alc_install nodejs npm
 }
 
 # alc_configure DIR [meson options...] — sets DIR up once, later calls only rebuild.
