@@ -35,6 +35,10 @@ const alc_lua_host *alc_lua_host_of(lua_State *L);
  * running on L's own thread. */
 void alc_lua_arm_stop_hook(lua_State *L);
 
+/* Call right before lua_close(L): Lua-written finalizers then fail at once instead of
+ * running after the session ended; C finalizers still run. */
+void alc_lua_prepare_close(lua_State *L);
+
 /* Registers the Layer 0 functions into the table at the top of the stack (bridge.c). */
 void alc_lua_open_bridge(lua_State *L);
 /* Registers alc.state into the table at the top of the stack (lib_state.c). */

@@ -182,9 +182,18 @@ void alc_registry_free(alc_registry *r) {
     }
     alc_thread_join(r->gc_thread);
     /* wait for session threads to finish (they report to their waiters first) */
+    /* Bounded: a session thread blocked writing to a client that stopped reading must not
+     * keep the process alive. Then the registry is deliberately not freed (threads still
+     * use it) and the process ends. */
+    int64_t deadline = alc_now_ms() + 3000;
     alc_mutex_lock(&r->mu);
-    while (r->live > 0) alc_cond_wait(&r->cond, &r->mu);
+    while (r->live > 0 && alc_now_ms() < deadline) alc_cond_timedwait_ns(&r->cond, &r->mu, 50 * 1000000);
+    size_t left = r->live;
     alc_mutex_unlock(&r->mu);
+    if (left > 0) {
+        fprintf(stderr, "alc: %zu session thread(s) did not stop within 3 s; exiting without waiting\n", left);
+        return;
+    }
     alc_cond_deinit(&r->cond);
     alc_mutex_deinit(&r->mu);
     free(r->state_root);

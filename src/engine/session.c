@@ -128,7 +128,7 @@ static int host_ask(void *ud, alc_query *q, size_t n, alc_lua_answers *out) {
     }
     alc_mutex_lock(&s->mu);
     /* checkpoint B: a cancel that arrived before the pause is published wins */
-    if (atomic_load(&s->cancel_flag) || s->state != ALC_STATE_RUNNING) {
+    if (atomic_load(&s->cancel_flag) || s->state != ALC_STATE_RUNNING || s->closing) {
         alc_mutex_unlock(&s->mu);
         free(answers);
         free(lens);
@@ -331,6 +331,15 @@ static void set_lua_running(alc_session *s, lua_State *L) {
     alc_mutex_unlock(&s->mu);
 }
 
+/* Closes the session's Lua state; no pause can start from a finalizer. */
+static void close_state(alc_session *s, lua_State *L) {
+    alc_mutex_lock(&s->mu);
+    s->closing = true;
+    alc_mutex_unlock(&s->mu);
+    alc_lua_prepare_close(L);
+    lua_close(L);
+}
+
 static void finish(alc_session *s, alc_state result, const char *result_json, const char *error, const char *kind) {
     alc_mutex_lock(&s->mu);
     if (result == ALC_STATE_FAILED && !alc_state_is_terminal(s->state)) {
@@ -406,7 +415,7 @@ static void run_session(alc_session *s) {
     };
     tls_cancel_flag = &s->cancel_flag;
     if (alc_lua_setup(L, &host, &env, err, sizeof err) != ALC_OK) {
-        lua_close(L);
+        close_state(s, L);
         finish(s, ALC_STATE_FAILED, NULL, err, strstr(err, "not enough memory") ? "memory" : "engine_error");
         return;
     }
@@ -415,7 +424,7 @@ static void run_session(alc_session *s) {
     if (load != LUA_OK) {
         const char *m = lua_tostring(L, -1);
         char *copy = strdup(m ? m : "syntax error");
-        lua_close(L);
+        close_state(s, L);
         finish(s, ALC_STATE_FAILED, NULL, copy ? copy : "syntax error", load == LUA_ERRMEM ? "memory" : "lua_error");
         free(copy);
         return;
@@ -428,7 +437,7 @@ static void run_session(alc_session *s) {
     lua_sethook(L, NULL, 0, 0);
 
     if (atomic_load(&s->cancel_flag)) {
-        lua_close(L);
+        close_state(s, L);
         finish(s, ALC_STATE_CANCELLED, NULL, NULL, NULL);
         return;
     }
@@ -442,7 +451,7 @@ static void run_session(alc_session *s) {
             snprintf(buf, sizeof buf, "not enough memory: the script exceeded its memory limit of %zu bytes (ALC_MAX_MEMORY)", s->mem_limit);
             copy = strdup(buf);
         }
-        lua_close(L);
+        close_state(s, L);
         finish(s, ALC_STATE_FAILED, NULL, copy ? copy : "error", kind);
         free(copy);
         return;
@@ -450,7 +459,7 @@ static void run_session(alc_session *s) {
     char *json = NULL;
     size_t len = 0;
     int rc = alc_json_encode_lua(L, -1, &json, &len, NULL, NULL, err, sizeof err);
-    lua_close(L);
+    close_state(s, L);
     if (rc != ALC_OK) {
         char buf[640];
         snprintf(buf, sizeof buf, "the script's result cannot be converted to JSON: %s", err);

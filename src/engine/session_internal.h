@@ -63,6 +63,7 @@ struct alc_session {
     bool thread_alive;              /* the thread may still receive the cancel signal */
     pthread_t thread;               /* valid while thread_alive */
     bool lua_running;               /* the thread is inside Lua (cancel hook needed) */
+    bool closing;                   /* lua_close in progress: no more pauses */
 
     /* immutable after start */
     char *code;
