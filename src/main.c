@@ -2,6 +2,7 @@
  * main.c — the alc executable: argument handling, protection of the protocol stream, signal
  * set-up, then the MCP server on stdio. Single-threaded until alc_server_run starts threads.
  */
+#include "alc/cli.h"
 #include "alc/config.h"
 #include "alc/error.h"
 #include "alc/server.h"
@@ -12,14 +13,36 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Sub-commands; each lives in src/cli/<name>.c. */
+static const alc_cli_command commands[] = {
+    {NULL, NULL, NULL},
+};
+
 static void usage(FILE *to) {
     fputs("usage: alc [--help] [--version]\n"
+          "       alc COMMAND [ARGS...]\n"
           "\n"
           "With no arguments alc serves the Model Context Protocol (MCP) over stdio:\n"
           "JSON-RPC requests, one per line, on stdin; replies on stdout.\n"
           "Add it to an MCP host as the command `alc`. See README.md for the tools,\n"
           "the Lua API and the environment variables (ALC_HOME, ALC_MAX_MEMORY, ...).\n",
           to);
+    if (commands[0].name) fputs("\ncommands:\n", to);
+    for (const alc_cli_command *c = commands; c->name; c++) fprintf(to, "  %-10s %s\n", c->name, c->summary);
+}
+
+/* Runs a sub-command with the configuration loaded. */
+static int run_command(const alc_cli_command *c, int argc, char **argv) {
+    alc_config cfg;
+    char err[256];
+    if (alc_config_load(&cfg, err, sizeof err) != ALC_OK) {
+        fprintf(stderr, "alc: %s\n", err);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    int rc = c->fn(&cfg, argc, argv);
+    alc_config_deinit(&cfg);
+    return rc;
 }
 
 static void on_stop_signal(int sig) {
@@ -28,6 +51,13 @@ static void on_stop_signal(int sig) {
 }
 
 int main(int argc, char **argv) {
+    if (argc > 1 && argv[1][0] != '-') {
+        for (const alc_cli_command *c = commands; c->name; c++)
+            if (strcmp(argv[1], c->name) == 0) return run_command(c, argc - 1, argv + 1);
+        fprintf(stderr, "alc: unknown command '%s'\n", argv[1]);
+        usage(stderr);
+        return 2;
+    }
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) { usage(stdout); return 0; }
         if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) { printf("alc %s\n", ALC_VERSION); return 0; }

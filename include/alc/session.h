@@ -83,6 +83,8 @@ typedef struct alc_answer {
 
 /* Creates a registry (and its housekeeping thread). cfg is borrowed for the registry's life. */
 int alc_registry_new(const alc_config *cfg, alc_registry **out);
+/* Waits up to grace_ms until no session is running (each paused or finished). */
+void alc_registry_drain(alc_registry *r, int64_t grace_ms);
 /* Cancels every session (code "system_shutdown"), waits for their threads, frees. NULL ok. */
 void alc_registry_free(alc_registry *r);
 /* Number of sessions in the map (live and retained). */

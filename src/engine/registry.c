@@ -154,6 +154,26 @@ void alc__registry_thread_done(alc_registry *r) {
     alc_mutex_unlock(&r->mu);
 }
 
+/* Waits up to grace_ms for every running session to reach a pause or its end, so that a
+ * client that sends its requests and closes stdin still gets the answers that need no
+ * further input. Polls (every 5 ms): shutdown is rare and short. */
+void alc_registry_drain(alc_registry *r, int64_t grace_ms) {
+    int64_t deadline = alc_now_ms() + grace_ms;
+    for (;;) {
+        size_t running = 0;
+        alc_mutex_lock(&r->mu);
+        for (int b = 0; b < ALC_REG_BUCKETS; b++)
+            for (alc_session *s = r->buckets[b]; s; s = s->next) {
+                alc_mutex_lock(&s->mu);
+                if (s->state == ALC_STATE_RUNNING) running++;
+                alc_mutex_unlock(&s->mu);
+            }
+        alc_mutex_unlock(&r->mu);
+        if (running == 0 || alc_now_ms() >= deadline) return;
+        alc_sleep_ms(5);
+    }
+}
+
 /* Cancels everything, waits for session threads, frees. */
 void alc_registry_free(alc_registry *r) {
     if (!r) return;

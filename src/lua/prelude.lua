@@ -38,8 +38,11 @@ local function shallow_copy(t)
   return c
 end
 
+-- Linear-time trim (no backtracking over long whitespace runs).
 local function trim(s)
-  return (s_gsub(s, "^%s+", ""):gsub("%s+$", ""))
+  local a = s_find(s, "%S")
+  if not a then return "" end
+  return s_sub(s, a, s_match(s, "^.*()%S"))
 end
 
 -- ---------------------------------------------------------------- fingerprint
@@ -213,8 +216,8 @@ function alc.llm_json(prompt, opts)
   alc.log("warn", "alc.llm_json: response was not valid JSON, retrying once")
   local o = shallow_copy(opts)
   o.system = JSON_SYSTEM
-  local retry = "The previous response was not valid JSON.\n\nPrevious output:\n" .. raw
-    .. "\n\nFix the JSON and return ONLY valid JSON.\n\nOriginal request:\n" .. prompt
+  local retry = "The previous response was not valid JSON.\n\nPrevious output:\n" .. tostring(raw)
+    .. "\n\nFix the JSON and return ONLY valid JSON.\n\nOriginal request:\n" .. tostring(prompt)
   local raw2 = alc.llm(retry, o)
   local t2 = alc.json_extract(raw2)
   if t2 == nil then
@@ -526,7 +529,10 @@ end
 -- ---------------------------------------------------------------- fmt
 
 local INT_CONV = { d = true, i = true, o = true, u = true, x = true, X = true, c = true }
-local FLOAT_CONV = { a = true, A = true, e = true, E = true, f = true, F = true, g = true, G = true }
+-- Every conversion string.format accepts besides %%.
+local KNOWN_CONV = { d = true, i = true, o = true, u = true, x = true, X = true, c = true,
+  a = true, A = true, e = true, E = true, f = true, F = true, g = true, G = true,
+  s = true, q = true, p = true }
 
 local function special_text(x)
   if x ~= x then return "NaN" end
@@ -562,7 +568,7 @@ local function fmt_one(spec, flags, width, conv, v)
     end
     return s_format(spec, v)
   end
-  if conv == "q" then return s_format(spec, v) end
+  if conv == "q" or conv == "p" then return s_format(spec, v) end
   if v == nil then return s_format(as_text_spec(flags, width), "<nil>") end
   local x = v
   if type(x) == "string" then x = tonumber(x) or x end
@@ -578,7 +584,7 @@ local function fmt_one(spec, flags, width, conv, v)
     if ri then
       x = ri
     elseif conv == "d" or conv == "i" then
-      return s_format(s_sub(spec, 1, -2) .. ".0f", r)
+      return s_format("%" .. flags .. width .. ".0f", r)
     else
       return s_format(as_text_spec(flags, width), tostring(r))
     end
@@ -617,7 +623,7 @@ function alc.fmt(fmt, ...)
       pos = p + 2
     else
       local flags, width, prec, conv = s_match(fmt, "^([-+ #0]*)(%d*)(%.?%d*)(%a)", p + 1)
-      if not conv then
+      if not conv or not KNOWN_CONV[conv] then
         error("alc.fmt: invalid conversion '" .. s_sub(fmt, p, p + 5) .. "' in format", 2)
       end
       local spec = "%" .. flags .. width .. prec .. conv

@@ -364,7 +364,9 @@ int alc_server_run(const alc_config *cfg, int in_fd, int out_fd) {
     rc = ALC_OK;
 done:
     atomic_store(&srv.stopping, true);
-    /* cancel every session, let waiting calls be answered, then stop the heartbeat */
+    /* let running scripts reach their next pause or end (briefly), then cancel the rest;
+     * their waiting calls are answered before the registry is gone */
+    if (srv.reg && !alc_out_closed(srv.out)) alc_registry_drain(srv.reg, stop_requested ? 100 : 500);
     alc_registry_free(srv.reg);
     alc_inflight_free(srv.inflight);
     free(srv.tools_list_json);

@@ -53,6 +53,9 @@ typedef struct alc_tool_def {
     alc_tool_fn fn;
 } alc_tool_def;
 
+/* Tool groups: arrays terminated by an entry whose name is NULL (tools.c lists them). */
+extern const alc_tool_def alc_tools_core[];
+
 /* tools.c */
 const alc_tool_def *alc_tools_find(const char *name);
 char *alc_tools_list_json(void);            /* returns new: the tools/list result object */
@@ -79,5 +82,6 @@ void alc_tool_run(alc_call *c);
 void alc_tool_continue(alc_call *c);
 void alc_tool_status(alc_call *c);
 void alc_tool_cancel(alc_call *c);
+void alc_tool_advice(alc_call *c);
 
 #endif

@@ -15,7 +15,8 @@
 #define RO "{\"readOnlyHint\":true,\"destructiveHint\":false,\"idempotentHint\":true,\"openWorldHint\":false}"
 #define RUN_ANN "{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":false}"
 
-static const alc_tool_def tools[] = {
+/* The execution and diagnostic tools; other groups live in tools_<group>.c. */
+const alc_tool_def alc_tools_core[] = {
     {"alc_run",
      "Run a Lua strategy (the body of a function; its first return value is the result). "
      "Returns {status:\"needs_response\", session_id, query_id, prompt, system, max_tokens} when the "
@@ -28,6 +29,16 @@ static const alc_tool_def tools[] = {
      "\"project_root\":{\"type\":\"string\",\"description\":\"Project directory whose alc.toml / alc.lock package paths are searched by require.\"}"
      "},\"additionalProperties\":false}",
      RUN_ANN, alc_tool_run},
+    {"alc_advice",
+     "Run an installed strategy package: require(strategy).run(ctx) with ctx = opts plus ctx.task = task. "
+     "Same results as alc_run (needs_response / completed / error); e.g. {strategy:\"cot\", task:\"...\"}.",
+     "{\"type\":\"object\",\"properties\":{"
+     "\"strategy\":{\"type\":\"string\",\"description\":\"Package name, e.g. cot, sc, reflect, panel.\"},"
+     "\"task\":{\"type\":\"string\",\"description\":\"The task or question; becomes ctx.task.\"},"
+     "\"opts\":{\"type\":\"object\",\"description\":\"Extra ctx fields for the strategy (e.g. {n: 5}).\"},"
+     "\"project_root\":{\"type\":\"string\",\"description\":\"Project directory whose packages/ folder is searched first.\"}"
+     "},\"required\":[\"strategy\"],\"additionalProperties\":false}",
+     RUN_ANN, alc_tool_advice},
     {"alc_continue",
      "Answer the pending LLM query (or queries) of a paused session and resume it. Give response "
      "(optionally with query_id) for a single query, or responses:[{query_id, response, usage?}] for a batch. "
@@ -68,12 +79,20 @@ static const alc_tool_def tools[] = {
      "Show the server's version, ALC_HOME, log directory, package search paths and the limits in force.",
      "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}",
      RO, alc_tool_info},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+/* Every group of tools, in the order tools/list shows them. */
+static const alc_tool_def *const groups[] = {
+    alc_tools_core,
+    NULL,
 };
 
 /* Finds a tool by name; NULL if unknown. */
 const alc_tool_def *alc_tools_find(const char *name) {
-    for (size_t i = 0; i < sizeof tools / sizeof *tools; i++)
-        if (strcmp(tools[i].name, name) == 0) return &tools[i];
+    for (size_t g = 0; groups[g]; g++)
+        for (const alc_tool_def *t = groups[g]; t->name; t++)
+            if (strcmp(t->name, name) == 0) return t;
     return NULL;
 }
 
@@ -82,16 +101,18 @@ char *alc_tools_list_json(void) {
     alc_jbuf b;
     alc_jbuf_init(&b);
     alc_jbuf_puts(&b, "{\"tools\":[");
-    for (size_t i = 0; i < sizeof tools / sizeof *tools; i++) {
+    size_t i = 0;
+    for (size_t g = 0; groups[g]; g++)
+    for (const alc_tool_def *t = groups[g]; t->name; t++, i++) {
         if (i) alc_jbuf_puts(&b, ",");
         alc_jbuf_puts(&b, "{\"name\":");
-        alc_jbuf_json_str(&b, tools[i].name, strlen(tools[i].name));
+        alc_jbuf_json_str(&b, t->name, strlen(t->name));
         alc_jbuf_puts(&b, ",\"description\":");
-        alc_jbuf_json_str(&b, tools[i].description, strlen(tools[i].description));
+        alc_jbuf_json_str(&b, t->description, strlen(t->description));
         alc_jbuf_puts(&b, ",\"inputSchema\":");
-        alc_jbuf_puts(&b, tools[i].input_schema);
+        alc_jbuf_puts(&b, t->input_schema);
         alc_jbuf_puts(&b, ",\"annotations\":");
-        alc_jbuf_puts(&b, tools[i].annotations);
+        alc_jbuf_puts(&b, t->annotations);
         alc_jbuf_puts(&b, "}");
     }
     alc_jbuf_puts(&b, "]}");
