@@ -63,12 +63,12 @@ static int raise_store(lua_State *L, const char *fn, const char *err) {
 
 static int l_get(lua_State *L) {
     const char *key = luaL_checkstring(L, 1);
+    lua_settop(L, 2);                                             // key default|nil
     const alc_lua_host *h = host(L);
-    state_box *b = new_box(L);                                    // key [default] box
+    state_box *b = new_box(L);                                    // key default box
     char err[512];
-    char ebuf[512];
     int rc = alc_state_get(h->state_root, h->state_ns, key, &b->json, err, sizeof err);
-    if (rc != ALC_OK) { memcpy(ebuf, err, sizeof ebuf); return raise_store(L, "get", ebuf); }
+    if (rc != ALC_OK) return raise_store(L, "get", err);
     if (!b->json) { lua_pushvalue(L, 2); return 1; }              /* default or nil */
     alc_json_push_cjson(L, b->json);
     return 1;

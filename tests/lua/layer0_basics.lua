@@ -73,7 +73,9 @@ assert(ci.lower < 0.5 and ci.upper > 0.5, "wilson_ci around 0.5")
 
 -- ---------------------------------------------------------------- state
 alc.state.delete("l0_key")
-assert(alc.state.get("l0_key") == nil and alc.state.get("l0_key", "d") == "d", "absent key")
+local absent = alc.state.get("l0_key")
+assert(absent == nil, "alc.state.get(absent key) without a default returns nil, got " .. type(absent))
+assert(alc.state.get("l0_key", "d") == "d", "absent key returns the default")
 alc.state.set("l0_key", { n = 1, list = { "a" } })
 local got = alc.state.get("l0_key")
 assert(got.n == 1 and got.list[1] == "a", "table persisted")
