@@ -8,6 +8,7 @@
 #include "alc/server.h"
 #include "alc/version.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -73,6 +74,15 @@ int main(int argc, char **argv) {
         perror("alc: cannot set up the protocol stream");
         return 1;
     }
+    /* Likewise for input: the reader gets its own copy of stdin and fd 0 becomes /dev/null,
+     * so a script calling io.read() cannot steal protocol bytes. */
+    int in_fd = dup(STDIN_FILENO);
+    int devnull = open("/dev/null", O_RDONLY);
+    if (in_fd < 0 || devnull < 0 || dup2(devnull, STDIN_FILENO) < 0) {
+        perror("alc: cannot set up the protocol stream");
+        return 1;
+    }
+    close(devnull);
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -89,7 +99,8 @@ int main(int argc, char **argv) {
         close(proto_fd);
         return 2;
     }
-    int rc = alc_server_run(&cfg, STDIN_FILENO, proto_fd);
+    int rc = alc_server_run(&cfg, in_fd, proto_fd);
+    close(in_fd);
     alc_config_deinit(&cfg);
     if (rc != ALC_OK) {
         fprintf(stderr, "alc: %s\n", alc_err_message(rc));

@@ -54,8 +54,8 @@ typedef struct alc_outcome {
 } alc_outcome;
 
 typedef struct alc_waiter {
-    /* Called exactly once with the next outcome, on the session thread (or on the calling
-     * thread when the session cannot start), with no engine lock held. */
+    /* Called exactly once with the next outcome, on the session thread, with no engine lock
+     * held. Never called when alc_session_start or alc_session_continue returns an error. */
     void (*on_outcome)(void *ud, const alc_outcome *out);
     /* Optional: called for every event the session publishes while this waiter waits
      * (progress, log lines, transitions), on the session thread, no lock held. */

@@ -44,7 +44,7 @@ static int env_size(const char *name, size_t dflt, size_t min, size_t *out, char
 
 static int env_int(const char *name, int64_t dflt, int64_t min, int64_t scale, int64_t *out, char *err, size_t errlen) {
     const char *v = getenv(name);
-    if (!v || !*v) { *out = dflt; return ALC_OK; }
+    if (!v || !*v) { *out = dflt * scale; return ALC_OK; }
     errno = 0;
     char *end;
     long long n = strtoll(v, &end, 10);

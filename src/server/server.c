@@ -240,6 +240,30 @@ static void handle_set_level(alc_server *s, const alc_rpc_msg *m) {
     reply_error(s, m->id, ALC_RPC_INVALID_PARAMS, msg);
 }
 
+/* Returns the first argument name that the tool's schema does not declare, or NULL.
+ * Each schema's properties are parsed once and cached (reader thread only; the cache holds
+ * far more entries than there are tools). */
+static const char *unknown_argument(const alc_tool_def *def, const cJSON *args) {
+    static const alc_tool_def *cached_def[128];
+    static cJSON *cached_props[128];
+    static size_t n_cached;
+    const cJSON *props = NULL;
+    for (size_t i = 0; i < n_cached && !props; i++) if (cached_def[i] == def) props = cached_props[i];
+    if (!props) {
+        if (n_cached == 128) return NULL;
+        cJSON *schema = cJSON_Parse(def->input_schema);
+        cJSON *p = schema ? cJSON_DetachItemFromObjectCaseSensitive(schema, "properties") : NULL;
+        cJSON_Delete(schema);
+        if (!p) return NULL; /* no declared properties: nothing to check */
+        cached_def[n_cached] = def;
+        cached_props[n_cached++] = p;
+        props = p;
+    }
+    for (const cJSON *a = args->child; a; a = a->next)
+        if (!cJSON_GetObjectItemCaseSensitive(props, a->string)) return a->string;
+    return NULL;
+}
+
 static void handle_tools_call(alc_server *s, const alc_rpc_msg *m) {
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(m->params, "name");
     if (!cJSON_IsString(name)) {
@@ -262,11 +286,14 @@ static void handle_tools_call(alc_server *s, const alc_rpc_msg *m) {
         return;
     }
     alc_call call = {.srv = s, .id = cJSON_Duplicate(m->id, 1), .args = args};
+    const char *unknown = unknown_argument(def, args);
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(m->params, "_meta");
     const cJSON *tok = cJSON_IsObject(meta) ? cJSON_GetObjectItemCaseSensitive(meta, "progressToken") : NULL;
     if (tok && alc_rpc_valid_id(tok)) call.progress_token = cJSON_Duplicate(tok, 1);
     if (!call.id) {
         reply_error(s, m->id, ALC_RPC_INTERNAL_ERROR, "Internal error: out of memory");
+    } else if (unknown) {
+        alc_call_fail(&call, "Invalid arguments: unknown argument '%.100s' for %s", unknown, def->name);
     } else {
         def->fn(&call);
         if (!call.answered) alc_panic("tool %s returned without answering", def->name);

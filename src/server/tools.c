@@ -26,7 +26,7 @@ const alc_tool_def alc_tools_core[] = {
      "\"code\":{\"type\":\"string\",\"description\":\"Lua source: the body of a function. Use `return` to give the result.\"},"
      "\"code_file\":{\"type\":\"string\",\"description\":\"Path of a Lua file to run instead of code.\"},"
      "\"ctx\":{\"type\":\"object\",\"description\":\"JSON object available to the script as the global ctx (default {}). ctx.budget may set max_llm_calls, max_elapsed_ms, max_tokens.\"},"
-     "\"project_root\":{\"type\":\"string\",\"description\":\"Project directory whose alc.toml / alc.lock package paths are searched by require.\"}"
+     "\"project_root\":{\"type\":\"string\",\"description\":\"Project directory; its packages/ folder is searched first by require.\"}"
      "},\"additionalProperties\":false}",
      RUN_ANN, alc_tool_run},
     {"alc_advice",
