@@ -52,6 +52,13 @@ typedef struct alc_lua_host {
     /* Returns new JSON text (free()) or NULL when absent. */
     char *(*stats_get)(void *ud, const char *key);
     long long (*llm_calls)(void *ud);
+    /* alc.fork: runs each named strategy in its own Lua state and thread with a copy of ctx
+     * (JSON text); the children's LLM queries reach the host as this session's pauses.
+     * Returns ALC_OK with *out = JSON array text (free()) of {strategy, ok, result|error} in
+     * strategy order; ALC_E_CANCELLED; or another code with a message in err (a failed child
+     * when abort_on_error, nested forks, no threads). */
+    int (*fork)(void *ud, const char *const *names, size_t n, const char *ctx_json, bool abort_on_error,
+                char **out, char *err, size_t errlen);
     /* True once the session was asked to stop. */
     bool (*cancelled)(void *ud);
     const char *state_root;   /* <ALC_HOME>/state */

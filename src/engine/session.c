@@ -31,6 +31,13 @@
 static _Thread_local lua_State *tls_running_L;   /* set while this thread runs session Lua */
 static _Thread_local atomic_bool *tls_cancel_flag;
 
+/* Tells the cancel signal handler which Lua state and flag belong to this thread
+ * (session and fork-child threads). L NULL: not inside Lua. */
+void alc__thread_set_lua(lua_State *L, atomic_bool *cancel_flag) {
+    tls_running_L = L;
+    tls_cancel_flag = cancel_flag;
+}
+
 const char *alc_state_name(alc_state st) {
     switch (st) {
     case ALC_STATE_RUNNING: return "running";
@@ -116,7 +123,7 @@ static void deliver_event(alc_session *s, alc_event_kind kind, const char *json)
 
 /* ---- alc_lua_host callbacks (session thread) ---------------------------------------- */
 
-static int host_ask(void *ud, alc_query *q, size_t n, alc_lua_answers *out) {
+int alc__host_ask(void *ud, alc_query *q, size_t n, alc_lua_answers *out) {
     alc_session *s = ud;
     char **answers = calloc(n, sizeof *answers);
     size_t *lens = calloc(n, sizeof *lens);
@@ -194,7 +201,7 @@ static int host_ask(void *ud, alc_query *q, size_t n, alc_lua_answers *out) {
     return rc;
 }
 
-static bool host_budget_ok(void *ud, char *msg, size_t msglen) {
+bool alc__host_budget_ok(void *ud, char *msg, size_t msglen) {
     alc_session *s = ud;
     alc_mutex_lock(&s->mu);
     bool ok = alc_metrics_budget_ok(&s->metrics, msg, msglen);
@@ -202,7 +209,7 @@ static bool host_budget_ok(void *ud, char *msg, size_t msglen) {
     return ok;
 }
 
-static bool host_budget_remaining(void *ud, long long *c, long long *ms, long long *t) {
+bool alc__host_budget_remaining(void *ud, long long *c, long long *ms, long long *t) {
     alc_session *s = ud;
     alc_mutex_lock(&s->mu);
     bool ok = alc_metrics_budget_remaining(&s->metrics, c, ms, t);
@@ -210,7 +217,7 @@ static bool host_budget_remaining(void *ud, long long *c, long long *ms, long lo
     return ok;
 }
 
-static void host_progress(void *ud, long long step, long long total, const char *msg) {
+void alc__host_progress(void *ud, long long step, long long total, const char *msg) {
     alc_session *s = ud;
     alc_jbuf b;
     alc_jbuf_init(&b);
@@ -235,7 +242,7 @@ static void host_progress(void *ud, long long step, long long total, const char 
     free(j);
 }
 
-static void host_log(void *ud, const char *level, const char *source, const char *msg, size_t len) {
+void alc__host_log(void *ud, const char *level, const char *source, const char *msg, size_t len) {
     alc_session *s = ud;
     char *copy = malloc(len + 1);
     if (!copy) return;
@@ -266,7 +273,7 @@ static void host_log(void *ud, const char *level, const char *source, const char
     free(j);
 }
 
-static void host_stats_record(void *ud, const char *key, const char *value_json) {
+void alc__host_stats_record(void *ud, const char *key, const char *value_json) {
     alc_session *s = ud;
     cJSON *v = cJSON_Parse(value_json);
     if (!v) return;
@@ -281,7 +288,7 @@ static void host_stats_record(void *ud, const char *key, const char *value_json)
     cJSON_Delete(v);
 }
 
-static char *host_stats_get(void *ud, const char *key) {
+char *alc__host_stats_get(void *ud, const char *key) {
     alc_session *s = ud;
     char *out = NULL;
     alc_mutex_lock(&s->mu);
@@ -291,7 +298,7 @@ static char *host_stats_get(void *ud, const char *key) {
     return out;
 }
 
-static long long host_llm_calls(void *ud) {
+long long alc__host_llm_calls(void *ud) {
     alc_session *s = ud;
     alc_mutex_lock(&s->mu);
     long long n = s->metrics.llm_calls;
@@ -299,7 +306,7 @@ static long long host_llm_calls(void *ud) {
     return n;
 }
 
-static bool host_cancelled(void *ud) {
+bool alc__host_cancelled(void *ud) {
     alc_session *s = ud;
     return atomic_load(&s->cancel_flag);
 }
@@ -405,9 +412,9 @@ static void run_session(alc_session *s) {
     lua_State *L = lua_newstate(session_alloc, s);
     if (!L) { finish(s, ALC_STATE_FAILED, NULL, "cannot create a Lua state (memory limit too low)", "memory"); return; }
     alc_lua_host host = {
-        .ud = s, .ask = host_ask, .budget_ok = host_budget_ok, .budget_remaining = host_budget_remaining,
-        .progress = host_progress, .log = host_log, .stats_record = host_stats_record,
-        .stats_get = host_stats_get, .llm_calls = host_llm_calls, .cancelled = host_cancelled,
+        .ud = s, .ask = alc__host_ask, .budget_ok = alc__host_budget_ok, .budget_remaining = alc__host_budget_remaining,
+        .progress = alc__host_progress, .log = alc__host_log, .stats_record = alc__host_stats_record,
+        .stats_get = alc__host_stats_get, .llm_calls = alc__host_llm_calls, .cancelled = alc__host_cancelled, .fork = alc__host_fork,
         .state_root = s->reg->state_root, .state_ns = s->state_ns,
     };
     alc_lua_env env = {

@@ -101,6 +101,20 @@ void alc__session_publish(alc_session *s, alc_event_kind kind, const char *json)
 bool alc__session_transition(alc_session *s, alc_state to);
 /* Thread-exit bookkeeping: called by the session thread as its last act. */
 void alc__registry_thread_done(alc_registry *r);
+/* session.c: the alc_lua_host callbacks of a session (ud = alc_session *), reused by fork.c */
+int alc__host_ask(void *ud, alc_query *q, size_t n, alc_lua_answers *out);
+bool alc__host_budget_ok(void *ud, char *msg, size_t msglen);
+bool alc__host_budget_remaining(void *ud, long long *c, long long *ms, long long *t);
+void alc__host_log(void *ud, const char *level, const char *source, const char *msg, size_t len);
+void alc__host_stats_record(void *ud, const char *key, const char *value_json);
+char *alc__host_stats_get(void *ud, const char *key);
+long long alc__host_llm_calls(void *ud);
+bool alc__host_cancelled(void *ud);
+void alc__thread_set_lua(lua_State *L, atomic_bool *cancel_flag);
+/* fork.c: runs child strategies for alc.fork (the session's host fork callback). */
+int alc__host_fork(void *ud, const char *const *names, size_t n, const char *ctx_json, bool abort_on_error,
+                   char **out, char *err, size_t errlen);
+
 /* session.c: the thread body */
 void *alc__session_main(void *arg);
 void alc__session_free(alc_session *s);

@@ -258,12 +258,73 @@ static int l_stats_llm_calls(lua_State *L) {
     return 1;
 }
 
+/* alc.fork(strategies, ctx?, opts?) -> { {strategy, ok, result|error}, ... } */
+static int l_fork(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 3);                                             // strategies ctx|nil opts|nil
+    lua_Integer n = luaL_len(L, 1);
+    if (n <= 0) return luaL_error(L, "alc.fork: strategies must be a non-empty array");
+    if (n > 64) return luaL_error(L, "alc.fork: at most 64 strategies, got %d", (int)n);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, 1, i);
+        size_t len;
+        const char *name = lua_tolstring(L, -1, &len);
+        bool ok = name && lua_type(L, -1) == LUA_TSTRING && len > 0 && len <= 128 && name[0] != '.' && name[len - 1] != '.';
+        for (size_t k = 0; ok && k < len; k++) {
+            char c = name[k];
+            ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+                 (c == '.' && name[k + 1] != '.');
+        }
+        if (!ok) return luaL_error(L, "alc.fork: invalid strategy name '%s' (letters, digits, '_', '-', '.' between parts)",
+                                   name ? name : luaL_typename(L, -1));
+        lua_pop(L, 1);
+    }
+    bool abort_on_error = false;
+    if (lua_istable(L, 3)) {
+        lua_getfield(L, 3, "on_error");
+        const char *oe = lua_tostring(L, -1);
+        /* "abort" is what the original checks; "fail" is what it documents: accept both */
+        abort_on_error = oe && (strcmp(oe, "abort") == 0 || strcmp(oe, "fail") == 0);
+        lua_pop(L, 1);
+    }
+    const alc_lua_host *h = alc_lua_host_of(L);
+    check_budget(L, h);
+    /* every C buffer lives in this box from here on, so raising calls cannot leak it */
+    alc_lua_answers *box = new_answers_box(L);                   // strategies ctx opts box
+    box->texts = calloc((size_t)n + 2, sizeof *box->texts);
+    box->lens = calloc((size_t)n + 2, sizeof *box->lens);
+    if (!box->texts || !box->lens) return luaL_error(L, "alc.fork: out of memory");
+    box->n = (size_t)n + 2;
+    char err[512];
+    size_t len;
+    if (lua_isnoneornil(L, 2)) box->texts[0] = strdup("{}");
+    else if (alc_json_encode_lua(L, 2, &box->texts[0], &len, NULL, NULL, err, sizeof err) != ALC_OK)
+        return luaL_error(L, "alc.fork: ctx cannot be copied: %s", err);
+    if (!box->texts[0]) return luaL_error(L, "alc.fork: out of memory");
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, 1, i);
+        box->texts[1 + i] = strdup(lua_tostring(L, -1));
+        lua_pop(L, 1);
+        if (!box->texts[1 + i]) return luaL_error(L, "alc.fork: out of memory");
+    }
+    int rc = h->fork(h->ud, (const char *const *)&box->texts[2], (size_t)n, box->texts[0], abort_on_error,
+                     &box->texts[1], err, sizeof err);
+    if (rc == ALC_E_CANCELLED) {
+        alc_lua_arm_stop_hook(L);
+        return luaL_error(L, "cancelled");
+    }
+    if (rc != ALC_OK) return luaL_error(L, "%s", err);
+    if (alc_json_decode_push(L, box->texts[1], strlen(box->texts[1]), err, sizeof err) != ALC_OK)
+        return luaL_error(L, "alc.fork: %s", err);
+    return 1;
+}
+
 /* Registers Layer 0 into the table on top of the stack. */
 void alc_lua_open_bridge(lua_State *L) {
     static const luaL_Reg fns[] = {
         {"llm", l_llm}, {"llm_batch", l_llm_batch}, {"budget_remaining", l_budget_remaining},
         {"progress", l_progress}, {"log", l_log}, {"time", l_time},
-        {"json_encode", alc_lua_json_encode}, {"json_decode", alc_lua_json_decode},
+        {"json_encode", alc_lua_json_encode}, {"json_decode", alc_lua_json_decode}, {"fork", l_fork},
         {NULL, NULL},
     };
     luaL_setfuncs(L, fns, 0);                                     // alc

@@ -7,6 +7,7 @@
  */
 #include "inflight.h"
 
+#include "alc/advice.h"
 #include "alc/error.h"
 #include "alc/fsutil.h"
 
@@ -214,51 +215,19 @@ void alc_tool_cancel(alc_call *c) {
     alc_call_reply_json(c, o);
 }
 
-/* A package name usable in require(): letters, digits, '_', '-', with '.' between parts. */
-static bool valid_strategy(const char *s) {
-    size_t n = strlen(s);
-    if (n == 0 || n > 128 || s[0] == '.' || s[n - 1] == '.') return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
-        if (!ok || (c == '.' && s[i + 1] == '.')) return false;
-    }
-    return true;
-}
-
-/* Looks for <root>/<name>/init.lua or <root>/<name>.lua in the search roots; fills tried. */
-static bool package_exists(const alc_config *cfg, const char *project_root, const char *name, alc_jbuf *tried) {
-    char rel[256];
-    snprintf(rel, sizeof rel, "%s", name);
-    for (char *p = rel; *p; p++) if (*p == '.') *p = '/';
-    size_t n = cfg->n_package_paths + (project_root ? 1 : 0);
-    for (size_t i = 0; i < n; i++) {
-        char root[4096];
-        if (project_root && i == 0) snprintf(root, sizeof root, "%s/packages", project_root);
-        else snprintf(root, sizeof root, "%s", cfg->package_paths[i - (project_root ? 1 : 0)]);
-        char path[4400];
-        snprintf(path, sizeof path, "%s/%s/init.lua", root, rel);
-        if (access(path, R_OK) == 0) return true;
-        snprintf(path, sizeof path, "%s/%s.lua", root, rel);
-        if (access(path, R_OK) == 0) return true;
-        alc_jbuf_printf(tried, "%s%s", tried->len ? ", " : "", root);
-    }
-    return false;
-}
-
 void alc_tool_advice(alc_call *c) {
     const char *strategy, *task, *project_root;
     const cJSON *opts;
     if (!alc_arg_string(c, "strategy", true, &strategy) || !alc_arg_string(c, "task", false, &task) ||
         !alc_arg_object(c, "opts", false, &opts) || !alc_arg_string(c, "project_root", false, &project_root))
         return;
-    if (!valid_strategy(strategy)) {
+    if (!alc_advice_valid_name(strategy)) {
         alc_call_fail(c, "Invalid arguments: 'strategy' must be a package name (letters, digits, '_', '-', '.' between parts), got '%.100s'", strategy);
         return;
     }
     alc_jbuf tried;
     alc_jbuf_init(&tried);
-    if (!package_exists(c->srv->cfg, project_root, strategy, &tried)) {
+    if (!alc_advice_find(c->srv->cfg, project_root, strategy, &tried)) {
         alc_call_fail(c, "Package '%s' not found. Searched: %s. Install it with alc_pkg_install or `alc init`, "
                          "or put <root>/%s/init.lua in one of those directories (ALC_PACKAGES_PATH adds roots).",
                       strategy, tried.data ? tried.data : "(no roots)", strategy);
@@ -266,23 +235,15 @@ void alc_tool_advice(alc_call *c) {
         return;
     }
     alc_jbuf_deinit(&tried);
-    cJSON *ctx = opts ? cJSON_Duplicate(opts, 1) : cJSON_CreateObject();
-    if (!ctx) { alc_call_fail(c, "out of memory"); return; }
-    if (task) {
-        cJSON_DeleteItemFromObjectCaseSensitive(ctx, "task");
-        cJSON_AddStringToObject(ctx, "task", task);
+    cJSON *ctx = NULL;
+    if (alc_advice_ctx(opts, task, &ctx) != ALC_OK) { alc_call_fail(c, "out of memory"); return; }
+    char code[ALC_ADVICE_CODE_MAX], chunk[ALC_ADVICE_CHUNK_MAX];
+    size_t n = 0;
+    if (alc_advice_program(strategy, code, sizeof code, &n, chunk, sizeof chunk) != ALC_OK) {
+        cJSON_Delete(ctx);
+        alc_call_fail(c, "internal error: cannot build the launcher for '%s'", strategy);
+        return;
     }
-    /* the name was validated above, so it can be placed in a string literal safely */
-    char code[600];
-    int n = snprintf(code, sizeof code,
-                     "local m = require(\"%s\")\n"
-                     "if type(m) ~= \"table\" or type(m.run) ~= \"function\" then\n"
-                     "  error(\"package '%s' has no run(ctx) function (it is a library, not a strategy)\", 0)\n"
-                     "end\n"
-                     "return m.run(ctx)\n",
-                     strategy, strategy);
-    char chunk[160];
-    snprintf(chunk, sizeof chunk, "=advice:%s", strategy);
-    start_session(c, code, (size_t)n, chunk, ctx, strategy, project_root);
+    start_session(c, code, n, chunk, ctx, strategy, project_root);
     cJSON_Delete(ctx);
 }
