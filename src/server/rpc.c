@@ -37,9 +37,9 @@ static const char *check_members(const cJSON *root, const char *const *allowed) 
     for (const cJSON *c = root->child; c; c = c->next) {
         bool ok = false;
         for (size_t i = 0; allowed[i]; i++) if (strcmp(c->string, allowed[i]) == 0) ok = true;
-        if (!ok) return "unexpected top-level member";
+        if (!ok) return "Invalid Request: unexpected top-level member";
         for (const cJSON *d = c->next; d; d = d->next)
-            if (strcmp(c->string, d->string) == 0) return "duplicate top-level member";
+            if (strcmp(c->string, d->string) == 0) return "Invalid Request: duplicate top-level member";
     }
     return NULL;
 }
@@ -94,11 +94,7 @@ int alc_rpc_parse(const char *line, size_t len, alc_rpc_msg *msg, char **err_lin
         static const char *const req_members[] = {"jsonrpc", "id", "method", "params", NULL};
         if (!cJSON_IsString(method)) why = "Invalid Request: \"method\" must be a string";
         else if (params && !cJSON_IsObject(params)) why = "Invalid Request: \"params\" must be an object";
-        else if ((why = check_members(root, req_members)) != NULL) {
-            why = strcmp(why, "unexpected top-level member") == 0
-                      ? "Invalid Request: unexpected top-level member"
-                      : "Invalid Request: duplicate top-level member";
-        }
+        else why = check_members(root, req_members);
         if (!why) {
             msg->kind = id ? ALC_MSG_REQUEST : ALC_MSG_NOTIFICATION;
             msg->method = method->valuestring;
@@ -107,8 +103,8 @@ int alc_rpc_parse(const char *line, size_t len, alc_rpc_msg *msg, char **err_lin
     } else if (id && (result || error)) {
         static const char *const resp_members[] = {"jsonrpc", "id", "result", "error", NULL};
         if (result && error) why = "Invalid Request: response has both result and error";
-        else if (check_members(root, resp_members)) why = "Invalid Request: malformed response";
-        else {
+        else why = check_members(root, resp_members);
+        if (!why) {
             msg->kind = ALC_MSG_RESPONSE;
             msg->result = result;
             msg->error = error;
@@ -117,8 +113,7 @@ int alc_rpc_parse(const char *line, size_t len, alc_rpc_msg *msg, char **err_lin
         why = "Invalid Request: missing \"method\"";
     }
     if (why) {
-        /* a notification-shaped message (no id) that is invalid gets no reply only when it
-         * is otherwise well-formed; an invalid message always gets an error without id */
+        /* the error carries the id when it was readable and valid, else no id */
         *err_line = error_reply(id, ALC_RPC_INVALID_REQUEST, why, err_len);
         cJSON_Delete(root);
         return ALC_E_INVALID_REQUEST;
