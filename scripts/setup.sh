@@ -4,7 +4,7 @@
 
 ALC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ALC_PACKAGES="meson ninja-build gcc pkg-config liblua5.4-dev libcjson-dev"
-ALC_TEST_PACKAGES="libcriterion-dev valgrind python3"
+ALC_TEST_PACKAGES="libcriterion-dev valgrind python3 git"
 
 alc_missing_packages() {
     local missing=""

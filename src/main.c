@@ -5,22 +5,28 @@
 #include "alc/cli.h"
 #include "alc/config.h"
 #include "alc/error.h"
+#include "alc/replay.h"
 #include "alc/server.h"
 #include "alc/version.h"
 
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 /* Sub-commands; each lives in src/cli/<name>.c. */
 static const alc_cli_command commands[] = {
+    {"run", alc_cli_run, "run a Lua strategy file and answer its prompts from the shell"},
+    {"advice", alc_cli_advice, "run an installed strategy package on a task"},
+    {"replay", alc_cli_replay, "replay a recorded transcript against a fresh server"},
+    {"init", alc_cli_init, "install the bundled strategy packages into $ALC_HOME"},
     {NULL, NULL, NULL},
 };
 
 static void usage(FILE *to) {
-    fputs("usage: alc [--help] [--version]\n"
+    fputs("usage: alc [--help] [--version] [--record FILE]\n"
           "       alc COMMAND [ARGS...]\n"
           "\n"
           "With no arguments alc serves the Model Context Protocol (MCP) over stdio:\n"
@@ -62,6 +68,15 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) { usage(stdout); return 0; }
         if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) { printf("alc %s\n", ALC_VERSION); return 0; }
+        if (strcmp(argv[i], "--record") == 0) { /* record.c reads ALC_RECORD */
+            if (i + 1 >= argc) { fputs("alc: --record needs a FILE\n", stderr); return 2; }
+            if (setenv("ALC_RECORD", argv[++i], 1) != 0) { perror("alc: --record"); return 2; }
+            continue;
+        }
+        if (strncmp(argv[i], "--record=", 9) == 0) {
+            if (setenv("ALC_RECORD", argv[i] + 9, 1) != 0) { perror("alc: --record"); return 2; }
+            continue;
+        }
         fprintf(stderr, "alc: unknown argument '%s'\n", argv[i]);
         usage(stderr);
         return 2;

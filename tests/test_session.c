@@ -1332,3 +1332,38 @@ Test(session, bad_limit_values_are_rejected_by_the_config_loader) {
     cr_assert(strstr(err, "ALC_MAX_MEMORY"), "%s", err);
     unsetenv("ALC_MAX_MEMORY");
 }
+
+Test(session, default_limits_are_three_hours_ttl_and_ten_minutes_retention) {
+    for (int i = 0; managed_env[i]; i++) unsetenv(managed_env[i]);
+    g_home = alc_test_tmpdir();
+    setenv("ALC_HOME", g_home, 1);
+    alc_config c;
+    char err[256] = "";
+    cr_assert_eq(alc_config_load(&c, err, sizeof err), ALC_OK, "%s", err);
+    cr_assert_eq(c.session_ttl_ms, 3LL * 3600 * 1000, "default ALC_SESSION_TTL must be 3 h, got %lld ms",
+                 (long long)c.session_ttl_ms);
+    cr_assert_eq(c.retention_ms, 600LL * 1000, "default retention must be 10 min, got %lld ms", (long long)c.retention_ms);
+    cr_assert_eq(c.max_sessions, 10000);
+    cr_assert_eq(c.max_memory, (size_t)256 << 20);
+    alc_config_deinit(&c);
+    setenv("ALC_SESSION_TTL", "2", 1);
+    setenv("ALC_SESSION_RETENTION", "0", 1);
+    cr_assert_eq(alc_config_load(&c, err, sizeof err), ALC_OK, "%s", err);
+    cr_assert_eq(c.session_ttl_ms, 2000, "ALC_SESSION_TTL is in seconds");
+    cr_assert_eq(c.retention_ms, 0);
+    alc_config_deinit(&c);
+}
+
+Test(session, paused_session_survives_a_few_seconds_with_the_default_ttl) {
+    open_default();
+    rec *r = rec_new();
+    char id[40];
+    start("return alc.llm('x')", r, id);
+    expect_outcome(r, 1, ALC_OUT_PAUSED);
+    sleep_ms(2500);
+    alc_session *s = find(id);
+    cr_assert_eq(alc_session_state(s), ALC_STATE_PAUSED, "a paused session was cancelled long before 3 h");
+    alc_session_unref(s);
+    close_env();
+    rec_free(r);
+}

@@ -24,8 +24,10 @@
 /* True if name is a package name usable in require() (letters, digits, '_', '-', dots
  * between parts, at most ALC_ADVICE_NAME_MAX bytes). */
 bool alc_advice_valid_name(const char *name);
-/* True if <root>/<name>/init.lua or <root>/<name>.lua exists in a search root
- * (<project_root>/packages first, then cfg->package_paths); else appends the roots to tried. */
+/* True if <root>/<name>/init.lua or <root>/<name>.lua exists where require would look: the
+ * project's variant packages and roots first (alc.local.toml, alc.lock path entries,
+ * <project_root>/packages; see project.h), then cfg->package_paths; else appends the roots
+ * to tried. */
 bool alc_advice_find(const alc_config *cfg, const char *project_root, const char *name,
                      alc_jbuf *tried);
 /* Writes the launcher program (require + run(ctx)) and its chunk name "=advice:<name>".

@@ -16,4 +16,11 @@ typedef struct alc_cli_command {
     const char *summary;   /* one line for `alc --help` */
 } alc_cli_command;
 
+/* `alc run FILE.lua | -e CODE ...` (src/cli/run.c): runs a script, answers its prompts. */
+int alc_cli_run(const alc_config *cfg, int argc, char **argv);
+/* `alc advice STRATEGY --task TEXT ...` (src/cli/run.c): runs an installed strategy. */
+int alc_cli_advice(const alc_config *cfg, int argc, char **argv);
+/* `alc init [--force]` (src/cli/init.c): installs the bundled collection into $ALC_HOME. */
+int alc_cli_init(const alc_config *cfg, int argc, char **argv);
+
 #endif

@@ -39,6 +39,10 @@ void alc_lua_arm_stop_hook(lua_State *L);
  * running after the session ended; C finalizers still run. */
 void alc_lua_prepare_close(lua_State *L);
 
+/* ALC_SANDBOX=strict: confines io.open/io.lines/io.input/io.output/loadfile/dofile to the
+ * package roots, the project root and ALC_HOME (sandbox_strict.c). */
+void alc_lua_sandbox_strict(lua_State *L, const alc_lua_env *env);
+
 /* Registers the Layer 0 functions into the table at the top of the stack (bridge.c). */
 void alc_lua_open_bridge(lua_State *L);
 /* Registers alc.state into the table at the top of the stack (lib_state.c). */

@@ -51,6 +51,8 @@ typedef struct alc_outcome {
     const char *cancel_detail; /* CANCELLED: may be NULL */
     int64_t cancel_requested_at; /* CANCELLED: Unix ms */
     const char *stats_json;    /* DONE / FAILED / CANCELLED: the stats object */
+    const char *transcript_warning; /* DONE / FAILED / CANCELLED: why the session log could not
+                                       be written, or NULL */
 } alc_outcome;
 
 typedef struct alc_waiter {

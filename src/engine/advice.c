@@ -10,6 +10,7 @@
 #include "alc/advice.h"
 
 #include "alc/error.h"
+#include "alc/project.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -34,13 +35,24 @@ bool alc_advice_valid_name(const char *name) {
     return true;
 }
 
+/* True if <root>/<rel>/init.lua or <root>/<rel>.lua is readable. */
+static bool in_root(const char *root, const char *rel) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s/init.lua", root, rel);
+    if (access(path, R_OK) == 0) return true;
+    snprintf(path, sizeof path, "%s/%s.lua", root, rel);
+    return access(path, R_OK) == 0;
+}
+
 /*
- * Looks for the package `name` (dots become '/') as <root>/<name>/init.lua or
- * <root>/<name>.lua, trying <project_root>/packages first (when project_root is not NULL)
- * and then cfg->package_paths in order. Returns true when a readable file exists.
- * On false, every root searched is appended to tried as "root1, root2" (tried may already
- * hold text; the caller owns it and deinits it). name must satisfy alc_advice_valid_name.
- * cfg, project_root, name: borrowed.
+ * Looks for the package `name` (dots become '/') where require would: when project_root is
+ * not NULL, first its variant packages (alc.local.toml: NAME → DIR/init.lua) and its roots
+ * (alc.local.toml dirs, alc.lock path entries, <project_root>/packages; see project.h), then
+ * cfg->package_paths in order; in each root as <root>/<name>/init.lua or <root>/<name>.lua.
+ * Returns true when a readable file exists. On false, every root searched is appended to
+ * tried as "root1, root2" (tried may already hold text; the caller owns it and deinits it),
+ * plus a note when the project files cannot be read. name must satisfy alc_advice_valid_name.
+ * cfg, project_root, name: borrowed. Blocks on disk I/O.
  */
 bool alc_advice_find(const alc_config *cfg, const char *project_root, const char *name,
                      alc_jbuf *tried) {
@@ -48,18 +60,32 @@ bool alc_advice_find(const alc_config *cfg, const char *project_root, const char
     snprintf(rel, sizeof rel, "%s", name);
     for (char *p = rel; *p; p++)
         if (*p == '.') *p = '/';
-    size_t extra = project_root ? 1 : 0;
-    size_t n = cfg->n_package_paths + extra;
-    for (size_t i = 0; i < n; i++) {
-        char root[4096];
-        if (project_root && i == 0) snprintf(root, sizeof root, "%s/packages", project_root);
-        else snprintf(root, sizeof root, "%s", cfg->package_paths[i - extra]);
-        char path[4400];
-        snprintf(path, sizeof path, "%s/%s/init.lua", root, rel);
-        if (access(path, R_OK) == 0) return true;
-        snprintf(path, sizeof path, "%s/%s.lua", root, rel);
-        if (access(path, R_OK) == 0) return true;
-        alc_jbuf_printf(tried, "%s%s", tried->len ? ", " : "", root);
+    if (project_root) {
+        alc_project *proj = NULL;
+        char err[512];
+        if (alc_project_load(project_root, &proj, err, sizeof err) != ALC_OK) {
+            alc_jbuf_printf(tried, "%s(project files not readable: %s)", tried->len ? ", " : "", err);
+        } else {
+            bool found = false;
+            const alc_project_variant *v = alc_project_variant_for(proj, name);
+            if (v) {
+                const char *sub = strchr(rel, '/');
+                char path[4400];
+                if (!sub) snprintf(path, sizeof path, "%s/init.lua", v->dir);
+                found = sub ? in_root(v->dir, sub + 1) : access(path, R_OK) == 0;
+                if (!found) alc_jbuf_printf(tried, "%s%s (variant)", tried->len ? ", " : "", v->dir);
+            }
+            for (size_t i = 0; !found && i < proj->n_roots; i++) {
+                found = in_root(proj->roots[i], rel);
+                if (!found) alc_jbuf_printf(tried, "%s%s", tried->len ? ", " : "", proj->roots[i]);
+            }
+            alc_project_free(proj);
+            if (found) return true;
+        }
+    }
+    for (size_t i = 0; i < cfg->n_package_paths; i++) {
+        if (in_root(cfg->package_paths[i], rel)) return true;
+        alc_jbuf_printf(tried, "%s%s", tried->len ? ", " : "", cfg->package_paths[i]);
     }
     return false;
 }

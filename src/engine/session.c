@@ -17,6 +17,7 @@
 #include "alc/error.h"
 #include "alc/json_conv.h"
 #include "alc/lua_runtime.h"
+#include "alc/transcript.h"
 
 #include <errno.h>
 #include <lauxlib.h>
@@ -347,6 +348,65 @@ static void close_state(alc_session *s, lua_State *L) {
     lua_close(L);
 }
 
+/*
+ * Copies what the session log needs (reference §5) into *t, with s->mu held, once the session
+ * is terminal: nothing when logging is off or no LLM call was made. Takes the "auto" object
+ * out of stats (borrowed otherwise). Returns 1 when t was filled, 0 when no log is due, or
+ * ALC_E_NOMEM (t is then left empty).
+ */
+static int log_capture_locked(alc_session *s, alc_state final, cJSON *stats, alc_transcript *t) {
+    memset(t, 0, sizeof *t);
+    if (!s->reg->cfg->log_enabled || s->metrics.llm_calls <= 0 || !alc_state_is_terminal(final)) return 0;
+    const alc_metrics *m = &s->metrics;
+    t->state = alc_state_name(final);
+    t->ended_at_ms = alc_wall_ms();
+    t->session_id = strdup(s->id);
+    t->strategy = s->strategy ? strdup(s->strategy) : NULL;
+    t->stats = stats ? cJSON_DetachItemFromObjectCaseSensitive(stats, "auto") : NULL;
+    t->turns = m->n_entries ? calloc(m->n_entries, sizeof *t->turns) : NULL;
+    if (!t->session_id || (s->strategy && !t->strategy) || !t->stats || (m->n_entries && !t->turns)) goto nomem;
+    t->n_turns = m->n_entries;
+    for (size_t i = 0; i < m->n_entries; i++) {
+        const alc_transcript_entry *e = &m->entries[i];
+        alc_transcript_turn *u = &t->turns[i];
+        u->query_id = strdup(e->query_id);
+        u->prompt = malloc(e->prompt_len + 1);
+        u->system = e->system ? strdup(e->system) : NULL;
+        u->response = e->response ? malloc(e->response_len + 1) : NULL;
+        if (!u->query_id || !u->prompt || (e->system && !u->system) || (e->response && !u->response)) goto nomem;
+        memcpy(u->prompt, e->prompt, e->prompt_len);
+        u->prompt[e->prompt_len] = '\0';
+        u->prompt_len = e->prompt_len;
+        if (e->response) {
+            memcpy(u->response, e->response, e->response_len);
+            u->response[e->response_len] = '\0';
+            u->response_len = e->response_len;
+        }
+    }
+    return 1;
+nomem:
+    alc_transcript_deinit(t);
+    return ALC_E_NOMEM;
+}
+
+/* Writes the log captured by log_capture_locked (no lock held; blocks on disk I/O) and frees
+ * t. Returns NULL on success or when nothing was due, else the warning text (in buf). */
+static const char *log_write(alc_session *s, int captured, alc_transcript *t, char *buf, size_t buflen) {
+    const char *warning = NULL;
+    if (captured == ALC_E_NOMEM) {
+        snprintf(buf, buflen, "session log not written: out of memory");
+        warning = buf;
+    } else if (captured == 1) {
+        char err[512];
+        if (alc_transcript_write(s->reg->cfg->log_dir, t, err, sizeof err) != ALC_OK) {
+            snprintf(buf, buflen, "session log not written: %s", err);
+            warning = buf;
+        }
+    }
+    alc_transcript_deinit(t);
+    return warning;
+}
+
 static void finish(alc_session *s, alc_state result, const char *result_json, const char *error, const char *kind) {
     alc_mutex_lock(&s->mu);
     if (result == ALC_STATE_FAILED && !alc_state_is_terminal(s->state)) {
@@ -360,6 +420,8 @@ static void finish(alc_session *s, alc_state result, const char *result_json, co
     s->has_waiter = false;
     cJSON *stats = alc_metrics_stats(&s->metrics);
     char *stats_json = stats ? alc_json_print_sorted(stats) : NULL;
+    alc_transcript record;
+    int captured = log_capture_locked(s, final, stats, &record);
     cJSON_Delete(stats);
     char *code = s->cancel_code ? strdup(s->cancel_code) : NULL;
     char *detail = s->cancel_detail ? strdup(s->cancel_detail) : NULL;
@@ -369,8 +431,12 @@ static void finish(alc_session *s, alc_state result, const char *result_json, co
     alc_mutex_unlock(&s->mu);
     alc_ring_close(s->ring);
 
+    /* the session log is written on this thread, with no lock held, before the waiter hears */
+    char warning_buf[640];
+    const char *log_warning = log_write(s, captured, &record, warning_buf, sizeof warning_buf);
+
     if (has) {
-        alc_outcome o = {.session_id = s->id, .stats_json = stats_json};
+        alc_outcome o = {.session_id = s->id, .stats_json = stats_json, .transcript_warning = log_warning};
         if (final == ALC_STATE_DONE) { o.kind = ALC_OUT_DONE; o.result_json = result_json; }
         else if (final == ALC_STATE_FAILED) { o.kind = ALC_OUT_FAILED; o.error = err ? err : "unknown error"; o.fail_kind = fk ? fk : "engine_error"; }
         else { o.kind = ALC_OUT_CANCELLED; o.cancel_code = code; o.cancel_detail = detail; o.cancel_requested_at = cat; }

@@ -9,6 +9,7 @@
 #include "alc/error.h"
 #include "alc/json_conv.h"
 #include "alc/lua_libs.h"
+#include "alc/project.h"
 
 #include "prelude_lua.h"
 
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #define HOST_KEY "alc.session"
@@ -85,7 +87,21 @@ static bool is_file(const char *p) {
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* package.searchers entry: looks in the roots stored in upvalue 1 (an array of dirs). */
+/* Loads path as module name's chunk and returns 2 (loader, path), or raises. With
+ * ALC_PKG_STRICT (upvalue 3) the file's real path must lie inside root: a symlink that leads
+ * out of the package root is refused. */
+static int load_module(lua_State *L, const char *name, const char *path, const char *root) {
+    if (lua_toboolean(L, lua_upvalueindex(3)) && !alc_project_path_inside(path, root))
+        return luaL_error(L, "package '%s': %s resolves to a file outside its root %s (refused because ALC_PKG_STRICT is set)",
+                          name, path, root);
+    if (luaL_loadfilex(L, path, "t") != LUA_OK)
+        return luaL_error(L, "error loading package '%s' from %s:\n\t%s", name, path, lua_tostring(L, -1));
+    lua_pushstring(L, path);                                      // ... loader path
+    return 2;
+}
+
+/* package.searchers entry. Upvalues: 1 = array of root dirs, 2 = variant packages
+ * {NAME = DIR} from alc.local.toml, 3 = strict flag. */
 static int l_searcher(lua_State *L) {
     size_t len;
     const char *name = luaL_checklstring(L, 1, &len);
@@ -94,20 +110,38 @@ static int l_searcher(lua_State *L) {
         return 1;
     }
     const char *rel = luaL_gsub(L, name, ".", "/");                // name rel
+    /* a variant package: NAME → DIR/init.lua, NAME.a.b → DIR/a/b.lua or DIR/a/b/init.lua */
+    size_t head = strcspn(name, ".");
+    bool variant_miss = false;
+    lua_pushlstring(L, name, head);                               // name rel head
+    if (lua_rawget(L, lua_upvalueindex(2)) == LUA_TSTRING) {      // name rel dir
+        const char *dir = lua_tostring(L, -1);
+        const char *sub = rel + head;                             // "" or "/a/b"
+        for (int form = 0; form < (sub[0] ? 2 : 1); form++) {
+            const char *path = sub[0] ? lua_pushfstring(L, form == 0 ? "%s%s.lua" : "%s%s/init.lua", dir, sub)
+                                      : lua_pushfstring(L, "%s/init.lua", dir);
+            if (is_file(path)) return load_module(L, name, path, dir);
+            lua_pop(L, 1);
+        }
+        lua_pushfstring(L, "\n\tno file for '%s' in its variant directory '%s' (alc.local.toml)", name, dir);
+        lua_remove(L, -2);                                        // name rel msg
+        variant_miss = true;
+    } else {
+        lua_pop(L, 1);                                            // name rel
+    }
     luaL_Buffer tried;
-    luaL_buffinit(L, &tried);                                     // name rel <buf>
+    luaL_buffinit(L, &tried);                                     // name rel [msg] <buf>
+    if (variant_miss) {
+        lua_pushvalue(L, 3);
+        luaL_addvalue(&tried);
+    }
     lua_Integer n = luaL_len(L, lua_upvalueindex(1));
     for (lua_Integer i = 1; i <= n; i++) {
         lua_rawgeti(L, lua_upvalueindex(1), i);                   // ... root
         const char *root = lua_tostring(L, -1);
         for (int form = 0; form < 2; form++) {
             const char *path = lua_pushfstring(L, form == 0 ? "%s/%s.lua" : "%s/%s/init.lua", root, rel);
-            if (is_file(path)) {
-                if (luaL_loadfilex(L, path, "t") != LUA_OK)
-                    return luaL_error(L, "error loading package '%s' from %s:\n\t%s", name, path, lua_tostring(L, -1));
-                lua_pushvalue(L, -2);                             // ... root path loader path
-                return 2;
-            }
+            if (is_file(path)) return load_module(L, name, path, root);
             lua_pop(L, 1);                                        // ... root
         }
         lua_pushfstring(L, "\n\tno file '%s/%s.lua' or '%s/%s/init.lua'", root, rel, root, rel);
@@ -118,21 +152,55 @@ static int l_searcher(lua_State *L) {
     return 1;
 }
 
+/* __gc of the box holding the project's layers during install_searcher. */
+static int project_box_gc(lua_State *L) {
+    alc_project **box = lua_touserdata(L, 1);
+    if (box && *box) {
+        alc_project_free(*box);
+        *box = NULL;
+    }
+    return 0;
+}
+
 static void install_searcher(lua_State *L, const alc_lua_env *env) {
-    lua_getglobal(L, "package");                                  // package
-    lua_getfield(L, -1, "searchers");                             // package searchers
-    lua_newtable(L);                                              // package searchers roots
-    int k = 1;
+    const alc_project *proj = NULL;
     if (env->project_root) {
-        /* project-local packages live in <project>/packages and the project root itself */
-        lua_pushfstring(L, "%s/packages", env->project_root);
+        /* the project's layers (alc.local.toml, alc.lock, packages/) are read into C memory
+         * owned by a userdata, so a raising push below cannot leak them */
+        alc_project **box = lua_newuserdatauv(L, sizeof *box, 0);  // box
+        *box = NULL;
+        lua_createtable(L, 0, 1);                                 // box mt
+        lua_pushcfunction(L, project_box_gc);
+        lua_setfield(L, -2, "__gc");
+        lua_setmetatable(L, -2);                                  // box
+        char err[640];
+        if (alc_project_load(env->project_root, box, err, sizeof err) != ALC_OK) luaL_error(L, "%s", err);
+        proj = *box;
+        const alc_lua_host *h = alc_lua_host_of(L);
+        for (size_t i = 0; i < proj->n_warnings && h->log; i++)
+            h->log(h->ud, "warn", "alc.require", proj->warnings[i], strlen(proj->warnings[i]));
+    }
+    lua_getglobal(L, "package");                                  // [box] package
+    lua_getfield(L, -1, "searchers");                             // [box] package searchers
+    lua_newtable(L);                                              // [box] package searchers roots
+    int k = 1;
+    /* project roots first (alc.local.toml dirs, alc.lock path entries, <project>/packages) */
+    for (size_t i = 0; proj && i < proj->n_roots; i++) {
+        lua_pushstring(L, proj->roots[i]);
         lua_rawseti(L, -2, k++);
     }
     for (size_t i = 0; i < env->cfg->n_package_paths; i++) {
         lua_pushstring(L, env->cfg->package_paths[i]);
         lua_rawseti(L, -2, k++);
     }
-    lua_pushcclosure(L, l_searcher, 1);                           // package searchers fn
+    lua_newtable(L);                                              // ... roots variants
+    for (size_t i = 0; proj && i < proj->n_variants; i++) {
+        lua_pushstring(L, proj->variants[i].dir);
+        lua_setfield(L, -2, proj->variants[i].name);
+    }
+    const char *strict = getenv("ALC_PKG_STRICT");
+    lua_pushboolean(L, strict && (strcmp(strict, "1") == 0 || strcasecmp(strict, "true") == 0));
+    lua_pushcclosure(L, l_searcher, 3);                           // [box] package searchers fn
     /* keep the preload searcher (1), put ours second, drop the C and path searchers unless
      * the sandbox is off */
     if (env->cfg->sandbox == ALC_SANDBOX_OFF) {
@@ -145,7 +213,7 @@ static void install_searcher(lua_State *L, const alc_lua_env *env) {
         lua_pushnil(L); lua_rawseti(L, -2, 4);
         lua_pushnil(L); lua_rawseti(L, -2, 3);
     }
-    lua_pop(L, 2);
+    lua_pop(L, proj ? 3 : 2);                                     // (the box is collected later)
 }
 
 /* ---- sandbox ------------------------------------------------------------------------ */
@@ -218,6 +286,7 @@ static int pmain_setup(lua_State *L) {
     lua_setfield(L, LUA_REGISTRYINDEX, HOST_KEY);                 // args (registry keeps it alive)
     alc_json_conv_open(L);
     apply_sandbox(L, a->env->cfg->sandbox);
+    if (a->env->cfg->sandbox == ALC_SANDBOX_STRICT) alc_lua_sandbox_strict(L, a->env);
     install_searcher(L, a->env);
     lua_pushcfunction(L, l_print);
     lua_setglobal(L, "print");

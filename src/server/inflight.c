@@ -8,6 +8,16 @@
  *  - a record's gate (atomic) and progress counter are used only inside alc_out's leaf lock.
  *  - records are reference counted: one reference for the table entry, one for the engine
  *    waiter, and temporary ones taken by the heartbeat thread.
+ *  - table->rl_mu guards the log-message token bucket (alc_server_log_message); it is a leaf,
+ *    taken briefly and never held while writing.
+ *
+ * MCP logging: once the client sent logging/setLevel, the alc.log and print lines of a session
+ * whose call is waiting here (ALC_EV_LOG events) become notifications/message at or above that
+ * level, at most LOG_RATE per second per server (token bucket of LOG_RATE tokens); messages
+ * over the limit are dropped and counted, and a "warning" message reports the count at most
+ * once per second: when a second has passed since the first uncounted drop and the bucket has
+ * a token again (checked on the next message and on every heartbeat tick), so a burst shorter
+ * than a second gets exactly one notice.
  */
 #include "inflight.h"
 
@@ -19,6 +29,8 @@
 #include <string.h>
 
 #define BUCKETS 256
+#define LOG_RATE 100             /* notifications/message per second (and bucket size) */
+#define SESSION_ID_WAIT_MS 1000  /* longest wait of a log event for its call's session id */
 
 struct alc_inflight {
     atomic_int refs;
@@ -37,8 +49,14 @@ struct alc_inflight {
 
 struct alc_inflight_table {
     alc_server *srv;
-    alc_mutex mu;                /* guards buckets[], stop */
+    alc_mutex mu;                /* guards buckets[], stop, records' session_id */
     alc_cond cond;               /* heartbeat thread sleeps here */
+    alc_cond id_cond;            /* broadcast when a record gets its session id */
+    alc_mutex rl_mu;             /* leaf: guards the rl_* fields */
+    double rl_tokens;            /* log messages that may be sent now (<= LOG_RATE) */
+    int64_t rl_last_ms;          /* monotonic time of the last refill */
+    unsigned long long rl_dropped; /* messages dropped since the last drop notice */
+    int64_t rl_first_drop_ms;    /* monotonic time of the first of those drops */
     alc_inflight *buckets[BUCKETS];
     bool stop;
     pthread_t heartbeat;
@@ -128,8 +146,48 @@ static void on_outcome(void *ud, const alc_outcome *o) {
     unref(f); /* the waiter's reference */
 }
 
+/* The session id of f, waiting (bounded) for alc_inflight_set_session: a session may log
+ * before alc_session_start has returned its id to the caller. Writes "" if it never comes. */
+static void session_id_of(alc_inflight *f, char *out, size_t outlen) {
+    alc_inflight_table *t = f->table;
+    int64_t deadline = alc_now_ms() + SESSION_ID_WAIT_MS;
+    alc_mutex_lock(&t->mu);
+    for (;;) {
+        int64_t left = deadline - alc_now_ms();
+        if (f->session_id[0] || left <= 0) break;
+        alc_cond_timedwait_ns(&t->id_cond, &t->mu, left * 1000000);
+    }
+    snprintf(out, outlen, "%s", f->session_id);
+    alc_mutex_unlock(&t->mu);
+}
+
+static int level_index(const char *level);
+
+/* An ALC_EV_LOG event {"level","message","source"} becomes a notifications/message. */
+static void forward_log(alc_inflight *f, const alc_event *ev) {
+    alc_server *srv = f->table->srv;
+    int min = atomic_load(&srv->log_level);
+    if (min < 0 || !ev->json) return; /* logging/setLevel not received yet */
+    cJSON *p = cJSON_ParseWithLengthOpts(ev->json, strlen(ev->json) + 1, NULL, 1);
+    const cJSON *level = cJSON_GetObjectItemCaseSensitive(p, "level");
+    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(p, "message");
+    const cJSON *source = cJSON_GetObjectItemCaseSensitive(p, "source");
+    const char *lv = cJSON_IsString(level) ? level->valuestring : "info";
+    if (cJSON_IsString(msg) && level_index(lv) >= min) {
+        char sid[48];
+        session_id_of(f, sid, sizeof sid);
+        alc_server_log_message(srv, lv, sid[0] ? sid : NULL,
+                               cJSON_IsString(source) ? source->valuestring : NULL, msg->valuestring);
+    }
+    cJSON_Delete(p);
+}
+
 static void on_event(void *ud, const alc_event *ev) {
     alc_inflight *f = ud;
+    if (ev->kind == ALC_EV_LOG) {
+        forward_log(f, ev);
+        return;
+    }
     if (ev->kind != ALC_EV_PROGRESS || !f->progress_token || !ev->json) return;
     cJSON *p = cJSON_Parse(ev->json);
     if (!p) return;
@@ -147,6 +205,8 @@ static void on_event(void *ud, const alc_event *ev) {
 }
 
 /* ---- table --------------------------------------------------------------------------- */
+
+static void flush_dropped(alc_inflight_table *t);
 
 static void *heartbeat_main(void *arg) {
     alc_inflight_table *t = arg;
@@ -169,6 +229,7 @@ static void *heartbeat_main(void *arg) {
             }
         }
         alc_mutex_unlock(&t->mu);
+        flush_dropped(t);
         for (size_t i = 0; i < n; i++) {
             char msg[96];
             snprintf(msg, sizeof msg, "running (%lld s elapsed)", (long long)((now - due[i]->started_ms) / 1000));
@@ -187,8 +248,14 @@ int alc_inflight_new(alc_server *srv, alc_inflight_table **out) {
     t->srv = srv;
     alc_mutex_init(&t->mu);
     alc_cond_init(&t->cond);
+    alc_cond_init(&t->id_cond);
+    alc_mutex_init(&t->rl_mu);
+    t->rl_tokens = LOG_RATE;
+    t->rl_last_ms = alc_now_ms();
     int rc = alc_thread_start(&t->heartbeat, heartbeat_main, t, 256 * 1024, "alc-heartbeat", false);
     if (rc != ALC_OK) {
+        alc_mutex_deinit(&t->rl_mu);
+        alc_cond_deinit(&t->id_cond);
         alc_cond_deinit(&t->cond);
         alc_mutex_deinit(&t->mu);
         free(t);
@@ -217,6 +284,8 @@ void alc_inflight_free(alc_inflight_table *t) {
             f = next;
         }
     }
+    alc_mutex_deinit(&t->rl_mu);
+    alc_cond_deinit(&t->id_cond);
     alc_cond_deinit(&t->cond);
     alc_mutex_deinit(&t->mu);
     free(t);
@@ -249,6 +318,7 @@ alc_inflight *alc_inflight_begin(alc_inflight_table *t, alc_call *c) {
 void alc_inflight_set_session(alc_inflight *f, const char *session_id) {
     alc_mutex_lock(&f->table->mu);
     snprintf(f->session_id, sizeof f->session_id, "%s", session_id);
+    alc_cond_broadcast(&f->table->id_cond);
     alc_mutex_unlock(&f->table->mu);
 }
 
@@ -303,25 +373,29 @@ void alc_inflight_cancel_request(alc_inflight_table *t, alc_registry *reg, const
     unref(found);
 }
 
+static const char *const level_names[] = {"debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"};
+#define LEVEL_WARNING 3
+
+/* MCP level index of an alc.log level: the eight MCP names, "warn" → warning, else info. */
 static int level_index(const char *level) {
-    static const char *const names[] = {"debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"};
-    for (int i = 0; i < 8; i++) if (strcmp(level, names[i]) == 0) return i;
-    if (strcmp(level, "warn") == 0) return 3;
+    for (int i = 0; i < 8; i++) if (strcmp(level, level_names[i]) == 0) return i;
+    if (strcmp(level, "warn") == 0) return LEVEL_WARNING;
     return 1;
 }
 
-void alc_server_log_message(alc_server *s, const char *level, const char *session_id, const char *message) {
-    int min = atomic_load(&s->log_level);
-    int lv = level_index(level);
-    if (min < 0 || lv < min) return;
-    static const char *const names[] = {"debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"};
+/* Writes one notifications/message (no rate limit; any thread, no lock held). */
+static void send_log(alc_server *s, int lv, const char *session_id, const char *source, const char *message) {
     alc_jbuf b;
     alc_jbuf_init(&b);
-    alc_jbuf_printf(&b, "{\"level\":\"%s\",\"logger\":\"alc\",\"data\":{\"message\":", names[lv]);
+    alc_jbuf_printf(&b, "{\"level\":\"%s\",\"logger\":\"alc\",\"data\":{\"message\":", level_names[lv]);
     alc_jbuf_json_str(&b, message, strlen(message));
     if (session_id) {
         alc_jbuf_puts(&b, ",\"session_id\":");
         alc_jbuf_json_str(&b, session_id, strlen(session_id));
+    }
+    if (source) {
+        alc_jbuf_puts(&b, ",\"source\":");
+        alc_jbuf_json_str(&b, source, strlen(source));
     }
     alc_jbuf_puts(&b, "}}");
     char *params = alc_jbuf_take(&b, NULL);
@@ -330,4 +404,69 @@ void alc_server_log_message(alc_server *s, const char *level, const char *sessio
     char *line = alc_rpc_notification_line("notifications/message", params, &n);
     free(params);
     alc__server_write(s, line, n);
+}
+
+/* Refills the bucket; called with rl_mu held. */
+static void refill_locked(alc_inflight_table *t) {
+    int64_t now = alc_now_ms();
+    if (now > t->rl_last_ms) {
+        t->rl_tokens += (double)(now - t->rl_last_ms) * LOG_RATE / 1000.0;
+        if (t->rl_tokens > LOG_RATE) t->rl_tokens = LOG_RATE;
+        t->rl_last_ms = now;
+    }
+}
+
+/* Takes a token for a drop notice when messages were dropped at least a second ago and the
+ * bucket has refilled; returns how many were dropped (0: no notice due). rl_mu held. */
+static unsigned long long take_notice_locked(alc_inflight_table *t) {
+    if (t->rl_dropped == 0 || t->rl_tokens < 1 || t->rl_last_ms - t->rl_first_drop_ms < 1000) return 0;
+    unsigned long long n = t->rl_dropped;
+    t->rl_dropped = 0;
+    t->rl_tokens -= 1;
+    return n;
+}
+
+static void send_drop_notice(alc_server *s, unsigned long long dropped) {
+    if (!dropped || atomic_load(&s->log_level) > LEVEL_WARNING) return;
+    char msg[160];
+    snprintf(msg, sizeof msg, "%llu log message%s dropped: more than %d per second (rate limit)",
+             dropped, dropped == 1 ? "" : "s", LOG_RATE);
+    send_log(s, LEVEL_WARNING, NULL, "alc", msg);
+}
+
+/* Heartbeat tick: reports drops once the bucket has refilled, even if no message follows. */
+static void flush_dropped(alc_inflight_table *t) {
+    alc_mutex_lock(&t->rl_mu);
+    refill_locked(t);
+    unsigned long long dropped = take_notice_locked(t);
+    alc_mutex_unlock(&t->rl_mu);
+    send_drop_notice(t->srv, dropped);
+}
+
+/*
+ * Sends a notifications/message {level, logger:"alc", data:{message, session_id?, source?}}
+ * to the client when the level set by logging/setLevel allows it (nothing before setLevel).
+ * level: an alc.log level ("warn" → warning, unknown → info). session_id, source: may be NULL
+ * (then omitted). All strings borrowed. At most LOG_RATE messages per second are sent; the
+ * others are dropped and counted, and a warning message reports the count (see the header).
+ * Any thread; takes rl_mu (leaf) briefly and writes through alc_out with no lock held.
+ */
+void alc_server_log_message(alc_server *s, const char *level, const char *session_id, const char *source, const char *message) {
+    int min = atomic_load(&s->log_level);
+    int lv = level_index(level);
+    if (min < 0 || lv < min) return;
+    alc_inflight_table *t = s->inflight;
+    unsigned long long dropped = 0;
+    bool allowed = true;
+    if (t) {
+        alc_mutex_lock(&t->rl_mu);
+        refill_locked(t);
+        dropped = take_notice_locked(t);
+        allowed = t->rl_tokens >= 1;
+        if (allowed) t->rl_tokens -= 1;
+        else if (t->rl_dropped++ == 0) t->rl_first_drop_ms = t->rl_last_ms;
+        alc_mutex_unlock(&t->rl_mu);
+    }
+    send_drop_notice(s, dropped);
+    if (allowed) send_log(s, lv, session_id, source, message);
 }

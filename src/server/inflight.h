@@ -35,8 +35,11 @@ void alc_inflight_fail(alc_inflight *f, const char *message);
 void alc_inflight_reply_text(alc_inflight *f, const char *text, size_t len);
 /* notifications/cancelled: closes the call without a response and cancels its session. */
 void alc_inflight_cancel_request(alc_inflight_table *t, alc_registry *reg, const cJSON *request_id, const char *reason);
-/* Sends a notifications/message to the client if the MCP log level allows (any thread). */
-void alc_server_log_message(alc_server *s, const char *level, const char *session_id, const char *message);
+/* Sends a notifications/message {level, logger:"alc", data:{message, session_id?, source?}}
+ * if the MCP log level allows, at most 100 per second per server (drops are reported by one
+ * warning once the rate allows). session_id and source may be NULL. Any thread. */
+void alc_server_log_message(alc_server *s, const char *level, const char *session_id,
+                            const char *source, const char *message);
 
 /* Formats an engine outcome as the tool result text (status needs_response / completed /
  * error / cancelled). Returns new (free()). */

@@ -35,6 +35,17 @@ static void put_system_and_flags_tail(alc_jbuf *b, const alc_query *q) {
     if (q->underspecified) alc_jbuf_puts(b, ",\"underspecified\":true");
 }
 
+/* Closes a terminal result: `"status":"<status>"`, then "transcript_warning" (sorted after
+ * it) when the session log could not be written, then '}'. */
+static void put_status_tail(alc_jbuf *b, const char *status, const alc_outcome *o) {
+    alc_jbuf_printf(b, ",\"status\":\"%s\"", status);
+    if (o->transcript_warning) {
+        alc_jbuf_puts(b, ",\"transcript_warning\":");
+        alc_jbuf_json_str(b, o->transcript_warning, strlen(o->transcript_warning));
+    }
+    alc_jbuf_puts(b, "}");
+}
+
 /* Formats o as the tool-result text. Returns new. */
 char *alc_outcome_text(const alc_outcome *o, size_t *len) {
     alc_jbuf b;
@@ -72,7 +83,7 @@ char *alc_outcome_text(const alc_outcome *o, size_t *len) {
         alc_jbuf_json_str(&b, sid, strlen(sid));
         alc_jbuf_puts(&b, ",\"stats\":");
         alc_jbuf_puts(&b, o->stats_json ? o->stats_json : "{}");
-        alc_jbuf_puts(&b, ",\"status\":\"completed\"}");
+        put_status_tail(&b, "completed", o);
         break;
     case ALC_OUT_FAILED:
         alc_jbuf_puts(&b, "{\"error\":");
@@ -83,7 +94,7 @@ char *alc_outcome_text(const alc_outcome *o, size_t *len) {
         alc_jbuf_json_str(&b, sid, strlen(sid));
         alc_jbuf_puts(&b, ",\"stats\":");
         alc_jbuf_puts(&b, o->stats_json ? o->stats_json : "{}");
-        alc_jbuf_puts(&b, ",\"status\":\"error\"}");
+        put_status_tail(&b, "error", o);
         break;
     case ALC_OUT_CANCELLED:
         alc_jbuf_puts(&b, "{\"reason\":{\"code\":");
@@ -95,7 +106,7 @@ char *alc_outcome_text(const alc_outcome *o, size_t *len) {
         alc_jbuf_json_str(&b, sid, strlen(sid));
         alc_jbuf_puts(&b, ",\"stats\":");
         alc_jbuf_puts(&b, o->stats_json ? o->stats_json : "{}");
-        alc_jbuf_puts(&b, ",\"status\":\"cancelled\"}");
+        put_status_tail(&b, "cancelled", o);
         break;
     }
     return alc_jbuf_take(&b, len);

@@ -3,7 +3,10 @@
  * ALC_RECORD=FILE). Internal to src/server: alc_server_run starts and frees the recorder.
  *
  * File format, one JSON object per line (DESIGN §10):
- *   {"dir":"start","alc_home":"<ALC_HOME>","version":"<version>"}  once per server start
+ *   {"dir":"start","alc_home":"<ALC_HOME>","bundled_dir":"<dir>","bin_dir":"<dir>",
+ *    "version":"<version>"}                                         once per server start
+ *      (bundled_dir: the bundled package collection, when found; bin_dir: the directory of the
+ *      executable — both only so that replay can normalise paths that differ between machines)
  *   {"dir":"in","msg":<the line exactly as received>}               a valid JSON input line
  *   {"dir":"in","raw":"<text>"}                                     input that is not JSON
  *   {"dir":"in","raw_hex":"<hex bytes>"}                            input with NUL / bad UTF-8

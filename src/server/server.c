@@ -11,6 +11,7 @@
 
 #include "alc/error.h"
 #include "inflight.h"
+#include "record.h"
 #include "alc/session.h"
 #include "alc/thread.h"
 #include "alc/version.h"
@@ -359,6 +360,7 @@ static void handle_line(alc_server *s, const char *line, size_t len) {
 int alc_server_run(const alc_config *cfg, int in_fd, int out_fd) {
     alc_server srv;
     memset(&srv, 0, sizeof srv);
+    alc_record *rec = NULL;
     int rc = ALC_E_NOMEM;
     srv.cfg = cfg;
     atomic_init(&srv.log_level, -1);
@@ -367,6 +369,7 @@ int alc_server_run(const alc_config *cfg, int in_fd, int out_fd) {
     srv.in = alc_reader_new(in_fd, cfg->max_line);
     srv.tools_list_json = alc_tools_list_json();
     if (!srv.out || !srv.in || !srv.tools_list_json) goto done;
+    alc_record_start(srv.out, cfg->home, &rec); /* ALC_RECORD / --record; never fails serving */
     if ((rc = alc_registry_new(cfg, &srv.reg)) != ALC_OK) goto done;
     if ((rc = alc_inflight_new(&srv, &srv.inflight)) != ALC_OK) goto done;
 
@@ -399,5 +402,6 @@ done:
     free(srv.tools_list_json);
     alc_reader_free(srv.in);
     alc_out_free(srv.out);
+    alc_record_free(rec); /* after the writer: no tap call can follow */
     return rc;
 }

@@ -55,6 +55,8 @@ typedef struct alc_tool_def {
 
 /* Tool groups: arrays terminated by an entry whose name is NULL (tools.c lists them). */
 extern const alc_tool_def alc_tools_core[];
+extern const alc_tool_def alc_tools_logs[];
+extern const alc_tool_def alc_tools_pkg[];
 
 /* tools.c */
 const alc_tool_def *alc_tools_find(const char *name);

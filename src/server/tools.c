@@ -85,6 +85,8 @@ const alc_tool_def alc_tools_core[] = {
 /* Every group of tools, in the order tools/list shows them. */
 static const alc_tool_def *const groups[] = {
     alc_tools_core,
+    alc_tools_logs,
+    alc_tools_pkg,
     NULL,
 };
 

@@ -10,6 +10,7 @@
 #include "alc/advice.h"
 #include "alc/error.h"
 #include "alc/fsutil.h"
+#include "alc/pkg.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,16 +226,39 @@ void alc_tool_advice(alc_call *c) {
         alc_call_fail(c, "Invalid arguments: 'strategy' must be a package name (letters, digits, '_', '-', '.' between parts), got '%.100s'", strategy);
         return;
     }
+    /* first use: a missing or empty $ALC_HOME/packages gets the bundled collection (the
+     * check is one opendir; nothing happens once packages exist) */
+    cJSON *boot = NULL;
+    char boot_err[768] = "";
+    int boot_rc = alc_pkg_install_bundled(c->srv->cfg, false, true, &boot, boot_err, sizeof boot_err);
     alc_jbuf tried;
     alc_jbuf_init(&tried);
     if (!alc_advice_find(c->srv->cfg, project_root, strategy, &tried)) {
-        alc_call_fail(c, "Package '%s' not found. Searched: %s. Install it with alc_pkg_install or `alc init`, "
-                         "or put <root>/%s/init.lua in one of those directories (ALC_PACKAGES_PATH adds roots).",
-                      strategy, tried.data ? tried.data : "(no roots)", strategy);
+        const char *roots = tried.data ? tried.data : "(no roots)";
+        if (boot_rc != ALC_OK) {
+            alc_call_fail(c, "Package '%s' not found. Searched: %s. $ALC_HOME/packages is empty and the bundled collection "
+                             "could not be installed: %s. Install packages with alc_pkg_install (a local path or git URL) "
+                             "or `alc init`, or link a checkout with alc_pkg_link.",
+                          strategy, roots, boot_err);
+        } else if (boot) {
+            const cJSON *src = cJSON_GetObjectItemCaseSensitive(boot, "source_dir");
+            alc_call_fail(c, "Package '%s' not found, not even in the bundled collection just installed from %s (%d packages). "
+                             "Searched: %s. Install it with alc_pkg_install (a local path or git URL), or see what is "
+                             "available with alc_pkg_list.",
+                          strategy, cJSON_IsString(src) ? src->valuestring : "?",
+                          cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(boot, "installed")), roots);
+        } else {
+            alc_call_fail(c, "Package '%s' not found. Searched: %s. Install it with alc_pkg_install (a local path or git "
+                             "URL), link a checkout with alc_pkg_link, or put <root>/%s/init.lua in one of those "
+                             "directories; alc_pkg_list shows what is installed.",
+                          strategy, roots, strategy);
+        }
         alc_jbuf_deinit(&tried);
+        cJSON_Delete(boot);
         return;
     }
     alc_jbuf_deinit(&tried);
+    cJSON_Delete(boot);
     cJSON *ctx = NULL;
     if (alc_advice_ctx(opts, task, &ctx) != ALC_OK) { alc_call_fail(c, "out of memory"); return; }
     char code[ALC_ADVICE_CODE_MAX], chunk[ALC_ADVICE_CHUNK_MAX];

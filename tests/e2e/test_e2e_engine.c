@@ -352,6 +352,8 @@ static void finish_within(alc_proc *p, int ms) {
         size_t n;
         char *raw = alc_proc_recv_n(p, left > 0 ? (int)left : 0, &st, &n);
         if (st == ALC_PROC_EOF) break;
+        cr_assert_neq(st, ALC_PROC_TIMEOUT, "server still running %d ms after stdin EOF (a session ignored its cancel?)",
+                      ms + 1000);
         cr_assert_eq(st, ALC_PROC_LINE, "stdout not closed cleanly after stdin EOF (status %d)", st);
         cJSON *m = cJSON_ParseWithLengthOpts(raw, n + 1, NULL, 1);
         cr_assert_not_null(m, "stdout line is not JSON: %s", raw);
@@ -1122,14 +1124,33 @@ Test(e2e_engine, eof_with_100_sessions_in_flight_exits_zero_within_two_seconds) 
     cJSON_Delete(list);
     for (int i = 0; i < 50; i++) cr_assert_null(find_response(busy_ids[i]), "a busy loop answered");
     finish_within(p, 2000);
-    // whatever was answered at shutdown is a cancellation, never a completion
+    // every waiting call gets its reply at shutdown: a cancellation, never a completion
     for (int i = 0; i < 50; i++) {
         logged *l = find_response(busy_ids[i]);
-        if (!l) continue;
+        cr_assert_not_null(l, "busy run %d got no reply at shutdown", busy_ids[i]);
         bool is_err;
         const char *t = tool_text(l->m, &is_err);
-        cr_assert(strstr(t, "cancelled"), "busy run answered at shutdown with: %s", t);
+        cr_assert(!is_err && strstr(t, "\"cancelled\"") && strstr(t, "system_shutdown"),
+                  "busy run answered at shutdown with: %s", t);
     }
+}
+
+Test(e2e_engine, eof_right_after_a_short_run_still_delivers_its_result) {
+    alc_proc *p = start();
+    int quick = run(p, "local t = alc.time() while alc.time() - t < 0.15 do end return 'made it'");
+    int asks = run(p, "return alc.llm('nobody will answer')");
+    finish_within(p, 2000);
+    logged *l = find_response(quick);
+    cr_assert_not_null(l, "a script that ends within the grace period must be answered before exit");
+    cJSON *j = ok_json(l->m);
+    cr_assert_str_eq(status_of(j), "completed");
+    cr_assert_str_eq(get(j, "result")->valuestring, "made it");
+    cJSON_Delete(j);
+    l = find_response(asks);
+    cr_assert_not_null(l, "the run that paused is answered with its pause");
+    j = ok_json(l->m);
+    cr_assert_str_eq(status_of(j), "needs_response");
+    cJSON_Delete(j);
 }
 
 Test(e2e_engine, eof_while_a_script_busy_loops_in_a_coroutine_exits_promptly) {

@@ -20,7 +20,9 @@
  *     the child fail the case).
  *
  * Script conventions: plain assert(cond, "message") and `return {ok = true}`. A first line of the
- * form `-- ctx: {JSON object}` is passed as the alc_run ctx (used for budgets).
+ * form `-- ctx: {JSON object}` is passed as the alc_run ctx (used for budgets), with the key
+ * "repo_root" added (unless set): the absolute path of the repository, ALC_LUA_TESTS_DIR/../..,
+ * for scripts that read repository files (tests/lua/types_api.lua reads types/alc.d.lua).
  *
  * Threads: Criterion runs each case in its own process; everything here is single-threaded.
  */
@@ -306,6 +308,24 @@ static cJSON *script_ctx(const char *path) {
     return ctx;
 }
 
+/* An optional "-- env: NAME=VALUE" line among the first lines sets one server variable
+ * (e.g. ALC_SANDBOX=strict). Returns false when there is none. */
+static bool script_env(const char *path, char *out, size_t outlen) {
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    char line[1024];
+    bool found = false;
+    for (int i = 0; i < 5 && !found && fgets(line, sizeof line, f); i++) {
+        static const char tag[] = "-- env: ";
+        if (strncmp(line, tag, sizeof tag - 1) != 0) continue;
+        line[strcspn(line, "\r\n")] = '\0';
+        snprintf(out, outlen, "%s", line + sizeof tag - 1);
+        found = strchr(out, '=') != NULL;
+    }
+    fclose(f);
+    return found;
+}
+
 static void describe_failure(const cJSON *out) {
     const char *status = str_field(out, "status");
     const char *error = str_field(out, "error");
@@ -315,6 +335,15 @@ static void describe_failure(const cJSON *out) {
     cJSON_free(t);
     fail("run ended with status %s%s%s (outcome: %s)", status ? status : "(none)",
          error ? ", error: " : "", error ? error : "", copy);
+}
+
+// Adds "repo_root" = "<cwd>/<dir>/../.." (absolute, not normalised) to ctx (borrowed) unless set.
+static void add_repo_root(cJSON *ctx, const char *cwd, const char *dir) {
+    if (cJSON_GetObjectItemCaseSensitive(ctx, "repo_root")) return;
+    char up[2 * PATH_MAX + 16];
+    int n = snprintf(up, sizeof up, "%s%s%s/../..", cwd, cwd[0] ? "/" : "", dir);
+    if (n < 0 || (size_t)n >= sizeof up) fail("repository path too long");
+    if (!cJSON_AddStringToObject(ctx, "repo_root", up)) fail("out of memory adding ctx.repo_root");
 }
 
 ParameterizedTest(lua_case *c, lua_scripts, script_completes_ok, .fini = teardown, .timeout = 300) {
@@ -327,9 +356,15 @@ ParameterizedTest(lua_case *c, lua_scripts, script_completes_ok, .fini = teardow
     int plen = snprintf(path, sizeof path, "%s%s%s/%s", cwd, cwd[0] ? "/" : "", dir, c->name);
     if (plen < 0 || (size_t)plen >= sizeof path) fail("script path too long");
     cJSON *ctx = script_ctx(path);
+    if (ctx) add_repo_root(ctx, cwd, dir);
 
     g_home = alc_test_tmpdir();
-    g_proc = alc_proc_spawn_alc(g_home, NULL, ALC_PROC_STDERR_CAPTURE);
+    /* fixture packages (for require and alc.fork) live next to the scripts */
+    char pkgs[2 * PATH_MAX + 64];
+    snprintf(pkgs, sizeof pkgs, "ALC_PACKAGES_PATH=%s%s%s/fixtures", cwd, cwd[0] ? "/" : "", dir);
+    char extra[1024];
+    const char *const env[] = {pkgs, script_env(path, extra, sizeof extra) ? extra : NULL, NULL};
+    g_proc = alc_proc_spawn_alc(g_home, env, ALC_PROC_STDERR_CAPTURE);
     if (!g_proc) fail("cannot spawn $ALC_BIN (%s): %s", getenv("ALC_BIN") ? getenv("ALC_BIN") : "unset",
                       strerror(errno));
     if (alc_proc_initialize(g_proc) != 0) fail("MCP initialize failed");
