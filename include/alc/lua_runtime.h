@@ -35,6 +35,14 @@ const alc_lua_host *alc_lua_host_of(lua_State *L);
  * running on L's own thread. */
 void alc_lua_arm_stop_hook(lua_State *L);
 
+/* interrupt.c: the states this thread is executing, for the cancel signal handler. */
+void alc_lua_enter(lua_State *L);
+void alc_lua_leave(void);
+/* Arms the stop hook on every state this thread is executing (async-signal-safe). */
+void alc_lua_arm_stop_active(void);
+/* Installs the coroutine / xpcall / setmetatable wrappers that keep cancellation working. */
+void alc_lua_open_interrupt(lua_State *L);
+
 /* Call right before lua_close(L): Lua-written finalizers then fail at once instead of
  * running after the session ended; C finalizers still run. */
 void alc_lua_prepare_close(lua_State *L);

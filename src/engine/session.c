@@ -29,14 +29,18 @@
 
 #define CANCEL_SIGNAL SIGUSR2
 
-static _Thread_local lua_State *tls_running_L;   /* set while this thread runs session Lua */
-static _Thread_local atomic_bool *tls_cancel_flag;
+static _Thread_local atomic_bool *tls_cancel_flag; /* the flag of the Lua this thread runs */
 
-/* Tells the cancel signal handler which Lua state and flag belong to this thread
- * (session and fork-child threads). L NULL: not inside Lua. */
+/* Tells the cancel signal handler that this thread now runs L (session or fork child) under
+ * cancel_flag; L NULL: it left Lua. */
 void alc__thread_set_lua(lua_State *L, atomic_bool *cancel_flag) {
-    tls_running_L = L;
-    tls_cancel_flag = cancel_flag;
+    if (L) {
+        tls_cancel_flag = cancel_flag;
+        alc_lua_enter(L);
+    } else {
+        alc_lua_leave();
+        tls_cancel_flag = NULL;
+    }
 }
 
 const char *alc_state_name(alc_state st) {
@@ -69,9 +73,7 @@ void alc_queries_free(alc_query *q, size_t n) {
 static void cancel_signal_handler(int sig) {
     (void)sig;
     int saved = errno;
-    lua_State *L = tls_running_L;
-    if (L && tls_cancel_flag && atomic_load(tls_cancel_flag))
-        alc_lua_arm_stop_hook(L);
+    if (tls_cancel_flag && atomic_load(tls_cancel_flag)) alc_lua_arm_stop_active();
     errno = saved;
 }
 
@@ -335,7 +337,7 @@ static void *session_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
 static void set_lua_running(alc_session *s, lua_State *L) {
     alc_mutex_lock(&s->mu);
     s->lua_running = L != NULL;
-    tls_running_L = L;
+    alc__thread_set_lua(L, &s->cancel_flag);
     alc_mutex_unlock(&s->mu);
 }
 
@@ -486,7 +488,6 @@ static void run_session(alc_session *s) {
     alc_lua_env env = {
         .cfg = s->reg->cfg, .project_root = s->project_root, .ctx = s->ctx,
     };
-    tls_cancel_flag = &s->cancel_flag;
     if (alc_lua_setup(L, &host, &env, err, sizeof err) != ALC_OK) {
         close_state(s, L);
         finish(s, ALC_STATE_FAILED, NULL, err, strstr(err, "not enough memory") ? "memory" : "engine_error");

@@ -23,23 +23,6 @@
 
 #define HOST_KEY "alc.session"
 
-static void stop_hook(lua_State *L, lua_Debug *ar) {
-    (void)ar;
-    lua_sethook(L, stop_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
-    luaL_error(L, "cancelled");
-}
-
-void alc_lua_arm_stop_hook(lua_State *L) {
-    lua_sethook(L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
-}
-
-/* Before lua_close: Lua finalizers would otherwise run unbounded code after the session has
- * ended (even call alc.llm). A line/count hook makes each Lua finalizer fail at its first
- * instruction; C finalizers (which free C memory) still run, since no call hook is set. */
-void alc_lua_prepare_close(lua_State *L) {
-    lua_sethook(L, stop_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
-}
-
 const alc_lua_host *alc_lua_host_of(lua_State *L) {
     lua_getfield(L, LUA_REGISTRYINDEX, HOST_KEY);               // host
     const alc_lua_host *h = lua_touserdata(L, -1);
@@ -285,6 +268,7 @@ static int pmain_setup(lua_State *L) {
     *h = *a->host;
     lua_setfield(L, LUA_REGISTRYINDEX, HOST_KEY);                 // args (registry keeps it alive)
     alc_json_conv_open(L);
+    alc_lua_open_interrupt(L);
     apply_sandbox(L, a->env->cfg->sandbox);
     if (a->env->cfg->sandbox == ALC_SANDBOX_STRICT) alc_lua_sandbox_strict(L, a->env);
     install_searcher(L, a->env);
