@@ -212,7 +212,7 @@ static void handle_initialize(alc_server *s, const alc_rpc_msg *m) {
     alc_jbuf b;
     alc_jbuf_init(&b);
     alc_jbuf_printf(&b, "{\"protocolVersion\":\"%s\",\"capabilities\":{\"tools\":{\"listChanged\":false},"
-                        "\"logging\":{}},\"serverInfo\":{\"name\":\"alc\",\"title\":\"algocline (C)\",\"version\":\"%s\"},"
+                        "\"logging\":{},\"resources\":{\"subscribe\":false,\"listChanged\":false}},\"serverInfo\":{\"name\":\"alc\",\"title\":\"algocline (C)\",\"version\":\"%s\"},"
                         "\"instructions\":", chosen, ALC_VERSION);
     alc_jbuf_json_str(&b, instructions, sizeof instructions - 1);
     alc_jbuf_puts(&b, "}");
@@ -324,6 +324,9 @@ static void handle_request(alc_server *s, const alc_rpc_msg *m) {
         return;
     }
     if (strcmp(meth, "tools/list") == 0) { reply_result(s, m->id, s->tools_list_json); return; }
+    if (strcmp(meth, "resources/list") == 0) { alc_resources_list(s, m); return; }
+    if (strcmp(meth, "resources/templates/list") == 0) { alc_resources_templates(s, m); return; }
+    if (strcmp(meth, "resources/read") == 0) { alc_resources_read(s, m); return; }
     if (strcmp(meth, "tools/call") == 0) {
         if (!m->params) { reply_error(s, m->id, ALC_RPC_INVALID_PARAMS, "Invalid params: 'name' (string) is required"); return; }
         handle_tools_call(s, m);

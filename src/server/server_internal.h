@@ -57,6 +57,12 @@ typedef struct alc_tool_def {
 extern const alc_tool_def alc_tools_core[];
 extern const alc_tool_def alc_tools_logs[];
 extern const alc_tool_def alc_tools_pkg[];
+extern const alc_tool_def alc_tools_eval[];
+
+/* resources.c: MCP resources (reader thread) */
+void alc_resources_list(alc_server *s, const alc_rpc_msg *m);
+void alc_resources_templates(alc_server *s, const alc_rpc_msg *m);
+void alc_resources_read(alc_server *s, const alc_rpc_msg *m);
 
 /* tools.c */
 const alc_tool_def *alc_tools_find(const char *name);
