@@ -103,6 +103,29 @@
 ---@field result? any ctx.result after a successful stage.
 ---@field error? string The error of a failed stage (on_error other than "abort").
 
+---Options of alc.eval.
+---@class alc.EvalOpts
+---@field strategy_opts? table ctx fields given to the strategy for every case (deep-copied per case).
+
+---A scenario for alc.eval (see packages/evalframe/init.lua for every field).
+---@class alc.EvalScenario
+---@field name? string Scenario name shown in the report ("inline" otherwise).
+---@field cases {input: string|number, expected?: any, tags?: string[], ctx?: table, name?: string, rubric?: string}[] Non-empty.
+---@field graders? (string|table|function)[] Grader names, {name, opts...} tables or functions (default {"exact_match"}).
+---@field pass_threshold? number Score at which a numeric grade passes (default 1).
+---@field extract? fun(raw: any, case: table): string The answer text to grade.
+---@field provider? fun(ctx: table, case: table): any Replaces running the strategy.
+
+---The report of alc.eval.
+---@class alc.EvalReport
+---@field name string "<strategy>:<scenario name or inline>".
+---@field strategy? string Strategy package name.
+---@field scenario string Scenario name or "inline".
+---@field aggregated {total: integer, passed: integer, failed: integer, errors: integer, pass_rate: number, pass_at_1: number, scores: {n: integer, mean: number, std_dev: number, min: number, max: number, median: number}, ci_95: {lower: number, upper: number}, by_tag: table<string, {total: integer, passed: integer, pass_rate: number, mean_score: number}>}
+---@field results table[] Per-case {index, name?, input, expected?, tags?, output, score, passed, grades, error?, llm_calls, elapsed_ms}.
+---@field failures table[] Failed cases {index, name?, input, expected?, output, score, reasons, error?}.
+---@field summary string One line: "name: 7/10 passed (70.0%), mean score 0.750".
+
 ---Options of alc.tuning.
 ---@class alc.TuningOpts
 ---@field prefix? string Read overrides from ctx[prefix] instead of ctx itself.
@@ -667,3 +690,10 @@ function alc.fmt(fmt, ...) end
 ---@param fmt string Format string.
 ---@param ... any Values.
 function alc.log_fmt(level, fmt, ...) end
+
+---Runs every case of a scenario through a strategy package and grades the answers (package evalframe).
+---@param scenario alc.EvalScenario|string A scenario table, or a module name / file path returning one.
+---@param strategy? string Package whose run(ctx) gets ctx.task = case.input (nil if the scenario has a provider).
+---@param opts? alc.EvalOpts Options.
+---@return alc.EvalReport report
+function alc.eval(scenario, strategy, opts) end

@@ -16,8 +16,8 @@
 --    it, the choice is written next to the function as "Decision:". Quirks are fixed only
 --    where a caller can observe nothing but the bug going away.
 --
--- alc.eval (reference §4.5) is deliberately not defined here; it arrives with evalframe
--- support.
+-- alc.eval (reference §4.5, last section) is a thin front end: the evaluation framework
+-- itself is the bundled package `evalframe`, required at call time.
 
 local alc = alc
 
@@ -641,4 +641,76 @@ end
 -- alc.log_fmt(level, fmt, ...): alc.log(level, alc.fmt(fmt, ...)).
 function alc.log_fmt(level, fmt, ...)
   return alc.log(level, alc.fmt(fmt, ...))
+end
+
+-- ---------------------------------------------------------------- eval
+
+-- Loads a scenario named by a string: a module of that name (require), else
+-- <alc._dirs.scenarios>/<name>.lua when the host set alc._dirs, else the string as a file
+-- path. A file that exists but does not compile or raises is an error, not a miss.
+local function eval_resolve_scenario(name)
+  if s_match(name, "^[%w_%-]+[%w_%-%.]*$") and not s_find(name, "..", 1, true) then
+    local ok, mod = pcall(require, name)
+    if ok and type(mod) == "table" then return mod end
+    if not ok and not s_find(tostring(mod), "module '" .. name .. "' not found", 1, true) then
+      error("alc.eval: scenario module '" .. name .. "' failed to load: " .. tostring(mod), 3)
+    end
+  end
+  local paths = {}
+  local dirs = rawget(alc, "_dirs")
+  if type(dirs) == "table" and type(dirs.scenarios) == "string" then
+    paths[#paths + 1] = dirs.scenarios .. "/" .. name .. ".lua"
+  end
+  paths[#paths + 1] = name
+  for _, path in ipairs(paths) do
+    local f = io.open(path, "r")
+    if f then
+      f:close()
+      local chunk, err = loadfile(path, "t")
+      if not chunk then error("alc.eval: scenario file " .. path .. " does not compile: " .. tostring(err), 3) end
+      local ok, spec = pcall(chunk)
+      if not ok then error("alc.eval: scenario file " .. path .. " raised: " .. tostring(spec), 3) end
+      if type(spec) ~= "table" then
+        error("alc.eval: scenario file " .. path .. " must return a table, got " .. type(spec), 3)
+      end
+      return spec
+    end
+  end
+  error("alc.eval: could not resolve scenario '" .. name .. "'", 3)
+end
+
+-- alc.eval(scenario, strategy, opts?) -> report: runs every case of scenario (a table, or a
+-- name/path resolved as above) through the strategy package and grades the answers, using
+-- the `evalframe` package (see its header for the scenario format and the report).
+-- opts.strategy_opts: ctx fields given to the strategy for every case (copied).
+-- Decision: auto_card is not supported (this implementation has no card store); the option
+-- is ignored. strategy may be nil when the scenario brings its own provider.
+function alc.eval(scenario, strategy, opts)
+  local ok, ef = pcall(require, "evalframe")
+  if not ok then
+    local msg = tostring(ef)
+    if s_find(msg, "module 'evalframe' not found", 1, true) then
+      error("alc.eval: evalframe not installed. Run alc_pkg_install to add it (or `alc init`).", 2)
+    end
+    error("alc.eval: evalframe failed to load: " .. msg, 2)
+  end
+  if type(ef) ~= "table" or type(ef.run) ~= "function" then
+    error("alc.eval: the installed evalframe package has no run function", 2)
+  end
+  if strategy ~= nil and type(strategy) ~= "string" then
+    error("alc.eval: strategy must be a package name (string), got " .. type(strategy), 2)
+  end
+  local spec = scenario
+  if type(scenario) == "string" then
+    spec = eval_resolve_scenario(scenario)
+  elseif type(scenario) ~= "table" then
+    error("alc.eval: scenario must be a table or a scenario name, got " .. type(scenario), 2)
+  end
+  if strategy == nil and type(spec.provider) ~= "function" then
+    error("alc.eval: strategy is required (the scenario has no provider)", 2)
+  end
+  local o = type(opts) == "table" and opts or {}
+  local so = o.strategy_opts
+  if so == NULL then so = nil end
+  return ef.run(spec, { strategy = strategy, strategy_opts = so })
 end

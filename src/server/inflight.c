@@ -7,7 +7,12 @@
  *    never held while writing to the client or calling the engine.
  *  - a record's gate (atomic) and progress counter are used only inside alc_out's leaf lock.
  *  - records are reference counted: one reference for the table entry, one for the engine
- *    waiter, and temporary ones taken by the heartbeat thread.
+ *    waiter, one held for the caller until it records the session id (alc_inflight_set_session)
+ *    or answers the call itself (a session can answer, and drop the other two, before
+ *    alc_session_start has even returned), and temporary ones taken by the heartbeat thread.
+ *  - a tool may attach a done hook to its record (alc_inflight_set_done); on_outcome runs it on
+ *    the session's final outcome, or parks it in table->parked (guarded by table->mu) when
+ *    the first outcome is a pause, so the later alc_continue that receives the end runs it.
  *  - table->rl_mu guards the log-message token bucket (alc_server_log_message); it is a leaf,
  *    taken briefly and never held while writing.
  *
@@ -32,6 +37,15 @@
 #define LOG_RATE 100             /* notifications/message per second (and bucket size) */
 #define SESSION_ID_WAIT_MS 1000  /* longest wait of a log event for its call's session id */
 
+/* A tool's hook on the final outcome of its session (alc_inflight_set_done). */
+typedef struct done_hook {
+    alc_inflight_done_fn fn;
+    void *ud;
+    void (*free_ud)(void *);
+    char session_id[48];         /* set when parked */
+    struct done_hook *next;      /* chain of parked hooks; guarded by table->mu */
+} done_hook;
+
 struct alc_inflight {
     atomic_int refs;
     alc_inflight_table *table;
@@ -41,10 +55,13 @@ struct alc_inflight {
     cJSON *id;                   /* request id (owned) */
     cJSON *progress_token;       /* owned, or NULL */
     char session_id[48];         /* guarded by table->mu */
+    bool caller_ref;             /* the caller's reference is still held; guarded by table->mu */
     atomic_bool gate;            /* true once answered or cancelled (see alc_out_write_gated) */
     uint64_t progress;           /* last progress value sent; used under alc_out's lock */
     _Atomic int64_t last_notify_ms; /* monotonic ms of the last notification (or start) */
     int64_t started_ms;
+    done_hook *done;             /* owned, or NULL: set before the session starts, taken by
+                                    on_outcome (session thread) or freed by the last unref */
 };
 
 struct alc_inflight_table {
@@ -58,6 +75,8 @@ struct alc_inflight_table {
     unsigned long long rl_dropped; /* messages dropped since the last drop notice */
     int64_t rl_first_drop_ms;    /* monotonic time of the first of those drops */
     alc_inflight *buckets[BUCKETS];
+    done_hook *parked;           /* hooks of sessions that paused: they run on the session's
+                                    final outcome; guarded by mu */
     bool stop;
     pthread_t heartbeat;
     bool heartbeat_started;
@@ -78,8 +97,15 @@ static char *make_key(const cJSON *id) {
     return alc_jbuf_take(&b, NULL);
 }
 
+static void hook_free(done_hook *h) {
+    if (!h) return;
+    if (h->free_ud) h->free_ud(h->ud);
+    free(h);
+}
+
 static void unref(alc_inflight *f) {
     if (atomic_fetch_sub(&f->refs, 1) != 1) return;
+    hook_free(f->done);
     cJSON_Delete(f->id);
     cJSON_Delete(f->progress_token);
     free(f->key);
@@ -132,10 +158,52 @@ static void send_progress(alc_inflight *f, const char *message) {
 
 /* ---- engine waiter callbacks --------------------------------------------------------- */
 
+/* The done hook to run for outcome o of f's session, or NULL. A hook attached to f is parked
+ * in the table when o is a pause (before the pause is answered, so before any later outcome
+ * of the session can arrive); a final outcome takes the hook attached to f or the one parked
+ * for its session. */
+static done_hook *take_done_hook(alc_inflight *f, const alc_outcome *o) {
+    alc_inflight_table *t = f->table;
+    done_hook *h = f->done;
+    f->done = NULL;
+    if (o->kind == ALC_OUT_PAUSED) {
+        if (h) {
+            snprintf(h->session_id, sizeof h->session_id, "%s", o->session_id);
+            alc_mutex_lock(&t->mu);
+            h->next = t->parked;
+            t->parked = h;
+            alc_mutex_unlock(&t->mu);
+        }
+        return NULL;
+    }
+    if (h) return h;
+    alc_mutex_lock(&t->mu);
+    for (done_hook **pp = &t->parked; *pp; pp = &(*pp)->next) {
+        if (strcmp((*pp)->session_id, o->session_id) == 0) {
+            h = *pp;
+            *pp = h->next;
+            break;
+        }
+    }
+    alc_mutex_unlock(&t->mu);
+    return h;
+}
+
 static void on_outcome(void *ud, const alc_outcome *o) {
     alc_inflight *f = ud;
+    done_hook *h = take_done_hook(f, o);
     size_t len = 0;
     char *text = alc_outcome_text(o, &len);
+    if (h && text) {
+        size_t alt_len = 0;
+        char *alt = h->fn(h->ud, o, text, len, &alt_len);
+        if (alt) {
+            free(text);
+            text = alt;
+            len = alt_len;
+        }
+    }
+    hook_free(h);
     size_t n = 0;
     char *line = text ? alc_rpc_tool_result_line(f->id, text, len, false, &n)
                       : alc_rpc_tool_result_line(f->id, "out of memory formatting the result", 35, true, &n);
@@ -284,6 +352,12 @@ void alc_inflight_free(alc_inflight_table *t) {
             f = next;
         }
     }
+    /* hooks of sessions that ended (or were dropped) while no call waited for them */
+    while (t->parked) {
+        done_hook *h = t->parked;
+        t->parked = h->next;
+        hook_free(h);
+    }
     alc_mutex_deinit(&t->rl_mu);
     alc_cond_deinit(&t->id_cond);
     alc_cond_deinit(&t->cond);
@@ -302,7 +376,8 @@ alc_inflight *alc_inflight_begin(alc_inflight_table *t, alc_call *c) {
     c->id = NULL;
     c->progress_token = NULL;
     c->answered = true;
-    atomic_init(&f->refs, 2); /* table + waiter */
+    atomic_init(&f->refs, 3); /* table + waiter + caller (until set_session or a reply) */
+    f->caller_ref = true;
     atomic_init(&f->gate, false);
     f->started_ms = alc_now_ms();
     atomic_init(&f->last_notify_ms, f->started_ms);
@@ -315,11 +390,21 @@ alc_inflight *alc_inflight_begin(alc_inflight_table *t, alc_call *c) {
     return f;
 }
 
+/* Drops the caller's reference once (from set_session or from the caller's own reply). */
+static void release_caller_ref(alc_inflight *f) {
+    alc_mutex_lock(&f->table->mu);
+    bool drop = f->caller_ref;
+    f->caller_ref = false;
+    alc_mutex_unlock(&f->table->mu);
+    if (drop) unref(f);
+}
+
 void alc_inflight_set_session(alc_inflight *f, const char *session_id) {
     alc_mutex_lock(&f->table->mu);
     snprintf(f->session_id, sizeof f->session_id, "%s", session_id);
     alc_cond_broadcast(&f->table->id_cond);
     alc_mutex_unlock(&f->table->mu);
+    release_caller_ref(f); /* f may be freed now if the session already answered */
 }
 
 alc_waiter alc_inflight_waiter(alc_inflight *f) {
@@ -327,13 +412,31 @@ alc_waiter alc_inflight_waiter(alc_inflight *f) {
     return w;
 }
 
+/*
+ * Attaches a done hook to f (see inflight.h). Call on the reader thread after
+ * alc_inflight_begin and before the session starts, at most once per record. fn: required;
+ * ud: owned from ALC_OK on (released by free_ud, which may be NULL). Returns ALC_OK, or
+ * ALC_E_NOMEM / ALC_E_INVAL with nothing attached (ud stays the caller's).
+ */
+int alc_inflight_set_done(alc_inflight *f, alc_inflight_done_fn fn, void *ud, void (*free_ud)(void *)) {
+    if (!f || !fn || f->done) return ALC_E_INVAL;
+    done_hook *h = calloc(1, sizeof *h);
+    if (!h) return ALC_E_NOMEM;
+    h->fn = fn;
+    h->ud = ud;
+    h->free_ud = free_ud;
+    f->done = h;
+    return ALC_OK;
+}
+
 static void reply_and_drop(alc_inflight *f, const char *text, size_t len, bool is_error) {
     size_t n;
     char *line = alc_rpc_tool_result_line(f->id, text, len, is_error, &n);
     if (line) alc_out_write_gated(f->table->srv->out, line, n, &f->gate, true);
     free(line);
+    release_caller_ref(f); /* if set_session did not already */
     table_remove(f);
-    unref(f);
+    unref(f); /* the waiter's reference: the engine never took it */
 }
 
 void alc_inflight_fail(alc_inflight *f, const char *message) {

@@ -23,8 +23,24 @@ void alc_inflight_free(alc_inflight_table *t);
  * Returns a reference the caller passes to the engine via alc_inflight_waiter, or NULL on OOM
  * (then c is untouched). */
 alc_inflight *alc_inflight_begin(alc_inflight_table *t, alc_call *c);
-/* Records which session answers this call (for notifications/cancelled). */
+/* Records which session answers this call (for notifications/cancelled and log messages)
+ * and releases the caller's hold on f: do not touch f afterwards unless the engine refused
+ * the call (then answer it with alc_inflight_fail / alc_inflight_reply_text). */
 void alc_inflight_set_session(alc_inflight *f, const char *session_id);
+/* A tool's hook on the final outcome of the session its call starts (alc_eval saves its
+ * result here). Called once, on the session thread with no lock held, with the final outcome
+ * (kind DONE, FAILED or CANCELLED; everything borrowed) and the tool-result text about to be
+ * sent. Returns replacement text (returns new, free(); length in *out_len) or NULL to send
+ * text unchanged. */
+typedef char *(*alc_inflight_done_fn)(void *ud, const alc_outcome *o, const char *text, size_t len,
+                                      size_t *out_len);
+/* Attaches fn to f: call after alc_inflight_begin and before alc_session_start, at most once.
+ * If the session pauses first, the hook moves with the session and runs on its final outcome,
+ * whichever call (alc_continue) receives it. free_ud(ud) (free_ud may be NULL) runs exactly
+ * once: after fn ran, when the call is refused (alc_inflight_fail), or, for a session that
+ * ended while no call waited for it (cancelled while paused, expired), when the table is freed.
+ * Returns ALC_OK, or ALC_E_NOMEM / ALC_E_INVAL with nothing attached (ud stays the caller's). */
+int alc_inflight_set_done(alc_inflight *f, alc_inflight_done_fn fn, void *ud, void (*free_ud)(void *));
 /* The waiter to hand to alc_session_start / alc_session_continue. The engine's on_outcome
  * callback writes the reply and drops the reference. */
 alc_waiter alc_inflight_waiter(alc_inflight *f);

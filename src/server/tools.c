@@ -87,6 +87,7 @@ static const alc_tool_def *const groups[] = {
     alc_tools_core,
     alc_tools_logs,
     alc_tools_pkg,
+    alc_tools_eval,
     NULL,
 };
 

@@ -22,6 +22,8 @@
 #include <stdbool.h>
 #include <time.h>
 
+TestSuite(e2e_strategies, .timeout = 180);
+
 #define REPLY_MS 30000    // max wait for one tool reply (sanitizer builds are slow)
 #define MAX_PAUSES 256    // pauses recorded per run (more fails the test: runaway strategy)
 #define MAX_QUERIES 1024  // queries recorded per run
@@ -333,7 +335,7 @@ static const char *cot_host(const char *p, void *ud) {
     return "unexpected prompt";
 }
 
-Test(e2e_strategies, cot_reasons_in_three_chained_steps_then_extracts_the_answer, .fini = teardown, .timeout = 120) {
+Test(e2e_strategies, cot_reasons_in_three_chained_steps_then_extracts_the_answer, .fini = teardown) {
     run *r = advise("cot", "How many legs do three spiders and two ants have together?", NULL, cot_host, NULL, false);
     cr_assert_eq(r->llm_calls, 4);
     EXPECT_SHAPE(r, 1, 1, 1, 1);
@@ -363,7 +365,7 @@ static const char *sc_host(const char *p, void *ud) {
     return "unexpected prompt";
 }
 
-Test(e2e_strategies, sc_takes_the_majority_of_five_sampled_paths, .fini = teardown, .timeout = 120) {
+Test(e2e_strategies, sc_takes_the_majority_of_five_sampled_paths, .fini = teardown) {
     run *r = advise("sc", "Six baskets hold seven apples each. How many apples are there?", NULL, sc_host, NULL, false);
     cr_assert_eq(r->llm_calls, 11);
     EXPECT_SHAPE(r, 5, 5, 1);
@@ -409,7 +411,7 @@ static const char *reflect_host(const char *p, void *ud) {
     return "unexpected prompt";
 }
 
-Test(e2e_strategies, reflect_stops_when_the_second_critique_finds_no_major_issues, .fini = teardown, .timeout = 120) {
+Test(e2e_strategies, reflect_stops_when_the_second_critique_finds_no_major_issues, .fini = teardown) {
     reflect_ud u = {.converge_at = 2};
     run *r = advise("reflect", "Write a function that returns the largest element of a list.", NULL, reflect_host, &u, false);
     cr_assert_eq(r->llm_calls, 4);
@@ -427,7 +429,7 @@ Test(e2e_strategies, reflect_stops_when_the_second_critique_finds_no_major_issue
     cr_assert(has(r->prompt[3], "draft v2"));
 }
 
-Test(e2e_strategies, reflect_without_convergence_makes_seven_calls, .fini = teardown, .timeout = 120) {
+Test(e2e_strategies, reflect_without_convergence_makes_seven_calls, .fini = teardown) {
     reflect_ud u = {.converge_at = 0};
     run *r = advise("reflect", "Write a haiku about compilers.", NULL, reflect_host, &u, false);
     cr_assert_eq(r->llm_calls, 7);
@@ -438,7 +440,7 @@ Test(e2e_strategies, reflect_without_convergence_makes_seven_calls, .fini = tear
     farr(r->result, "history", 3);
 }
 
-Test(e2e_strategies, reflect_stops_after_two_calls_when_the_first_critique_is_clean, .fini = teardown, .timeout = 120) {
+Test(e2e_strategies, reflect_stops_after_two_calls_when_the_first_critique_is_clean, .fini = teardown) {
     reflect_ud u = {.converge_at = 1};
     run *r = advise("reflect", "Say hello politely.", NULL, reflect_host, &u, false);
     cr_assert_eq(r->llm_calls, 2);
@@ -468,7 +470,7 @@ static const char *cove_host(const char *p, void *ud) {
     return "unexpected prompt";
 }
 
-Test(e2e_strategies, cove_verifies_in_one_grounded_batch_of_three, .fini = teardown, .timeout = 120) {
+Test(e2e_strategies, cove_verifies_in_one_grounded_batch_of_three, .fini = teardown) {
     run *r = advise("cove", "Which Nobel Prizes did Marie Curie win, and where was she born?", NULL, cove_host, NULL, false);
     cr_assert_eq(r->llm_calls, 6);
     EXPECT_SHAPE(r, 1, 1, 3, 1);
@@ -500,7 +502,7 @@ static const char *panel_host(const char *p, void *ud) {
     return "unexpected prompt";
 }
 
-Test(e2e_strategies, panel_batches_three_roles_then_one_moderator, .fini = teardown, .timeout = 120) {
+Test(e2e_strategies, panel_batches_three_roles_then_one_moderator, .fini = teardown) {
     run *r = advise("panel", "Which database should a small web shop use?", NULL, panel_host, NULL, false);
     cr_assert_eq(r->llm_calls, 4);
     EXPECT_SHAPE(r, 3, 1);
@@ -512,7 +514,7 @@ Test(e2e_strategies, panel_batches_three_roles_then_one_moderator, .fini = teard
     cr_assert(has(r->prompt[3], "Start with a managed instance."), "the moderator sees every contribution");
 }
 
-Test(e2e_strategies, panel_uses_the_roles_from_ctx, .fini = teardown, .timeout = 120) {
+Test(e2e_strategies, panel_uses_the_roles_from_ctx, .fini = teardown) {
     run *r = advise("panel", "Should the city build a new airport?", "{\"roles\": [\"economist\", 7, \"ecologist\"]}",
                     panel_host, NULL, false);
     cr_assert_eq(r->llm_calls, 3);
@@ -546,7 +548,7 @@ static const char *rank_host(const char *p, void *ud) {
     return "unexpected prompt";
 }
 
-Test(e2e_strategies, rank_generates_four_then_judges_three_pairs, .fini = teardown, .timeout = 120) {
+Test(e2e_strategies, rank_generates_four_then_judges_three_pairs, .fini = teardown) {
     run *r = advise("rank", "Suggest a name for a coffee shop.", NULL, rank_host, NULL, false);
     cr_assert_eq(r->llm_calls, 7);
     EXPECT_SHAPE(r, 4, 1, 1, 1);
@@ -576,7 +578,7 @@ static const char *rank_biased_host(const char *p, void *ud) {
     return "WINNER: A";
 }
 
-Test(e2e_strategies, rank_with_both_orders_treats_position_bias_as_a_tie, .fini = teardown, .timeout = 120) {
+Test(e2e_strategies, rank_with_both_orders_treats_position_bias_as_a_tie, .fini = teardown) {
     run *r = advise("rank", "Pick the best word.", "{\"candidates\": [\"alpha\", \"beta\", \"gamma\"], \"both_orders\": true}",
                     rank_biased_host, NULL, false);
     cr_assert_eq(r->llm_calls, 4);
@@ -611,7 +613,7 @@ static const char *triad_host(const char *p, void *ud) {
     return "unexpected prompt";
 }
 
-Test(e2e_strategies, triad_debates_three_rounds_with_batched_openings, .fini = teardown, .timeout = 120) {
+Test(e2e_strategies, triad_debates_three_rounds_with_batched_openings, .fini = teardown) {
     triad_ud u = {.decide_early = false};
     run *r = advise("triad", "Does remote work raise productivity?", NULL, triad_host, &u, false);
     cr_assert_eq(r->llm_calls, 9);
@@ -629,7 +631,7 @@ Test(e2e_strategies, triad_debates_three_rounds_with_batched_openings, .fini = t
     cr_assert(has(r->prompt[3], "survey evidence"));
 }
 
-Test(e2e_strategies, triad_ends_early_when_the_judge_decides, .fini = teardown, .timeout = 120) {
+Test(e2e_strategies, triad_ends_early_when_the_judge_decides, .fini = teardown) {
     triad_ud u = {.decide_early = true};
     run *r = advise("triad", "Does remote work raise productivity?", NULL, triad_host, &u, false);
     cr_assert_eq(r->llm_calls, 3);
@@ -655,7 +657,7 @@ static const char *ucb_host(const char *p, void *ud) {
     return "unexpected prompt";
 }
 
-Test(e2e_strategies, ucb_explores_with_ucb1_and_refines_the_best_arm, .fini = teardown, .timeout = 120) {
+Test(e2e_strategies, ucb_explores_with_ucb1_and_refines_the_best_arm, .fini = teardown) {
     run *r = advise("ucb", "A SQL query on a large table is slow. What should we do?", NULL, ucb_host, NULL, false);
     cr_assert_eq(r->llm_calls, 11);
     EXPECT_SHAPE(r, 1, 3, 1, 1, 1, 1, 1, 1, 1);
@@ -692,7 +694,7 @@ static const char *sot_host(const char *p, void *ud) {
     return "unexpected prompt";
 }
 
-Test(e2e_strategies, sot_expands_all_skeleton_points_in_one_batch, .fini = teardown, .timeout = 120) {
+Test(e2e_strategies, sot_expands_all_skeleton_points_in_one_batch, .fini = teardown) {
     run *r = advise("sot", "How do I bake a simple cake?", NULL, sot_host, NULL, false);
     cr_assert_eq(r->llm_calls, 5);
     EXPECT_SHAPE(r, 1, 4);
@@ -717,7 +719,7 @@ static const char *decompose_host(const char *p, void *ud) {
     return "unexpected prompt";
 }
 
-Test(e2e_strategies, decompose_solves_subquestions_in_order_with_earlier_answers, .fini = teardown, .timeout = 120) {
+Test(e2e_strategies, decompose_solves_subquestions_in_order_with_earlier_answers, .fini = teardown) {
     run *r = advise("decompose", "Elsa has 5 apples. Anna has 2 more apples than Elsa. How many apples do they have in all?",
                     NULL, decompose_host, NULL, false);
     cr_assert_eq(r->llm_calls, 4);
@@ -751,7 +753,7 @@ static const char *cod_host(const char *p, void *ud) {
     return "unexpected prompt";
 }
 
-Test(e2e_strategies, cod_densifies_four_times_and_survives_non_json_steps, .fini = teardown, .timeout = 120) {
+Test(e2e_strategies, cod_densifies_four_times_and_survives_non_json_steps, .fini = teardown) {
     cod_ud u = {0};
     run *r = advise("cod", NULL, "{\"text\": \"Hurricane Ida hit Louisiana in August 2021, cutting power to a million homes.\"}",
                     cod_host, &u, false);
@@ -791,7 +793,7 @@ static const char *factscore_host(const char *p, void *ud) {
     return "unexpected prompt";
 }
 
-Test(e2e_strategies, factscore_verifies_atomic_facts_in_one_grounded_batch, .fini = teardown, .timeout = 120) {
+Test(e2e_strategies, factscore_verifies_atomic_facts_in_one_grounded_batch, .fini = teardown) {
     run *r = advise("factscore", NULL,
                     "{\"text\": \"Paris, the capital of France, has 50 million inhabitants; the Eiffel Tower and the Seine are there.\"}",
                     factscore_host, NULL, false);
@@ -810,7 +812,7 @@ Test(e2e_strategies, factscore_verifies_atomic_facts_in_one_grounded_batch, .fin
     cr_assert(!fbool(at(c, 3), "supported"), "an unreadable verdict is not support");
 }
 
-Test(e2e_strategies, factscore_generates_the_text_when_none_is_given, .fini = teardown, .timeout = 120) {
+Test(e2e_strategies, factscore_generates_the_text_when_none_is_given, .fini = teardown) {
     run *r = advise("factscore", "Write a short biography of Ada Lovelace.", NULL, factscore_host, NULL, false);
     cr_assert_eq(r->llm_calls, 4);
     EXPECT_SHAPE(r, 1, 1, 2);
@@ -833,7 +835,7 @@ static const char *calibrate_host(const char *p, void *ud) {
     return "unexpected prompt";
 }
 
-Test(e2e_strategies, calibrate_accepts_a_confident_first_answer, .fini = teardown, .timeout = 120) {
+Test(e2e_strategies, calibrate_accepts_a_confident_first_answer, .fini = teardown) {
     calibrate_ud u = {"Answer: Canberra\nCONFIDENCE: 95%", "unused"};
     run *r = advise("calibrate", "What is the capital of Australia?", NULL, calibrate_host, &u, false);
     cr_assert_eq(r->llm_calls, 1);
@@ -844,7 +846,7 @@ Test(e2e_strategies, calibrate_accepts_a_confident_first_answer, .fini = teardow
     farr(r->result, "attempts", 1);
 }
 
-Test(e2e_strategies, calibrate_re_asks_when_confidence_is_low, .fini = teardown, .timeout = 120) {
+Test(e2e_strategies, calibrate_re_asks_when_confidence_is_low, .fini = teardown) {
     calibrate_ud u = {"Sydney\nCONFIDENCE: 40%", "ANSWER: Canberra\nConfidence: 0.9"};
     run *r = advise("calibrate", "What is the capital of Australia?", NULL, calibrate_host, &u, false);
     cr_assert_eq(r->llm_calls, 2);
@@ -857,7 +859,7 @@ Test(e2e_strategies, calibrate_re_asks_when_confidence_is_low, .fini = teardown,
     cr_assert(has(r->prompt[1], "Sydney (stated confidence 40%)"));
 }
 
-Test(e2e_strategies, calibrate_abstains_when_confidence_stays_low, .fini = teardown, .timeout = 120) {
+Test(e2e_strategies, calibrate_abstains_when_confidence_stays_low, .fini = teardown) {
     calibrate_ud u = {"Sydney\nCONFIDENCE: 40%", "Melbourne, maybe. CONFIDENCE: 55"};
     run *r = advise("calibrate", "What is the capital of Australia?", "{\"threshold\": 70}", calibrate_host, &u, false);
     cr_assert_eq(r->llm_calls, 2);
@@ -894,7 +896,7 @@ static const char *maieutic_host(const char *p, void *ud) {
     return "unexpected prompt";
 }
 
-Test(e2e_strategies, maieutic_expands_a_non_integral_explanation_and_solves_max_sat, .fini = teardown, .timeout = 120) {
+Test(e2e_strategies, maieutic_expands_a_non_integral_explanation_and_solves_max_sat, .fini = teardown) {
     run *r = advise("maieutic", "Is a spider an insect?", NULL, maieutic_host, NULL, false);
     cr_assert_eq(r->llm_calls, 13);
     EXPECT_SHAPE(r, 2, 5, 2, 4);
@@ -937,7 +939,7 @@ static const char *distill_host(const char *p, void *ud) {
     return "unexpected prompt";
 }
 
-Test(e2e_strategies, distill_extracts_then_consolidates_key_points, .fini = teardown, .timeout = 120) {
+Test(e2e_strategies, distill_extracts_then_consolidates_key_points, .fini = teardown) {
     run *r = advise("distill", "Remote work saves people the commute, but some employees feel isolated at home.",
                     NULL, distill_host, NULL, false);
     cr_assert_eq(r->llm_calls, 2);
@@ -952,7 +954,7 @@ Test(e2e_strategies, distill_extracts_then_consolidates_key_points, .fini = tear
     cr_assert(has(r->prompt[1], "3. Remote work saves commuting time."));
 }
 
-Test(e2e_strategies, distill_batches_chunks_and_falls_back_to_local_dedup, .fini = teardown, .timeout = 120) {
+Test(e2e_strategies, distill_batches_chunks_and_falls_back_to_local_dedup, .fini = teardown) {
     // about 1100 characters at 500 per chunk: 3 chunks
     char text[1200];
     size_t n = 0;
@@ -996,15 +998,15 @@ static void run_all_with_junk(const char *junk) {
     }
 }
 
-Test(e2e_strategies, every_strategy_completes_on_junk_answers, .fini = teardown, .timeout = 600) {
+Test(e2e_strategies, every_strategy_completes_on_junk_answers, .fini = teardown) {
     run_all_with_junk("??? zzz {not json] 11 12 13");
 }
 
-Test(e2e_strategies, every_strategy_completes_on_empty_answers, .fini = teardown, .timeout = 600) {
+Test(e2e_strategies, every_strategy_completes_on_empty_answers, .fini = teardown) {
     run_all_with_junk("");
 }
 
-Test(e2e_strategies, junk_answers_degrade_to_documented_fallbacks, .fini = teardown, .timeout = 120) {
+Test(e2e_strategies, junk_answers_degrade_to_documented_fallbacks, .fini = teardown) {
     // cove: no parsable verification question -> baseline kept, 2 calls, empty verifications array
     run *r = advise("cove", "Who wrote Hamlet?", NULL, junk_host, (void *)"no questions here", false);
     cr_assert_eq(r->llm_calls, 2);
@@ -1032,7 +1034,7 @@ Test(e2e_strategies, junk_answers_degrade_to_documented_fallbacks, .fini = teard
     cr_assert_str_eq(fstr(at(farr(r->result, "matches", 3), 2), "verdict"), "tie");
 }
 
-Test(e2e_strategies, every_strategy_rejects_a_missing_task, .fini = teardown, .timeout = 300) {
+Test(e2e_strategies, every_strategy_rejects_a_missing_task, .fini = teardown) {
     for (size_t i = 0; i < N_STRATEGIES; i++) {
         run *r = advise(all_strategies[i], NULL, NULL, junk_host, (void *)"x", true);
         cr_assert_eq(r->nqueries, 0, "%s asked the host before failing", all_strategies[i]);

@@ -1,16 +1,15 @@
--- The prelude as a whole: every §4.5 function exists, no globals leak, alc.eval is absent,
--- budget helpers without a budget.
+-- The prelude as a whole: every §4.5 function exists, no globals leak, budget helpers
+-- without a budget.
 
 local names = {
   "cache", "cache_info", "cache_clear", "map", "filter", "reduce", "vote", "ground", "specify",
   "parse_score", "parse_number", "json_extract", "llm_safe", "llm_json", "fingerprint",
-  "budget_check", "tuning", "parallel", "pipe", "fmt", "log_fmt",
+  "budget_check", "tuning", "parallel", "pipe", "fmt", "log_fmt", "eval",
 }
 for _, n in ipairs(names) do
   assert(type(alc[n]) == "function", "alc." .. n .. " is a function")
 end
 assert(type(alc.state.update) == "function", "alc.state.update is a function")
-assert(alc.eval == nil, "alc.eval is not defined yet (no stub)")
 
 -- no globals besides the standard library, alc, ctx and print
 local allowed = {}
