@@ -261,6 +261,15 @@ static int run_cli(const char *home, const char *const *env, const char *const *
     return status;
 }
 
+/* Closes the server's stdin and requires a clean exit (status 0: under the sanitizers a leak
+ * or an error report makes it non-zero). */
+static void finish(alc_proc *p) {
+    alc_proc_close_stdin(p);
+    int st = -1;
+    cr_assert_eq(alc_proc_wait(p, RECV_MS, &st), 0, "server did not exit after EOF");
+    cr_assert_eq(st, 0, "server exit status %d", st);
+}
+
 /* ------------------------------------------------------------------ tool calls */
 
 typedef struct res {
@@ -542,6 +551,7 @@ Test(e2e_pkg, install_local_collection_then_original_style_packages_run_unmodifi
     cr_assert_eq(cJSON_GetArraySize(jget(r.json, "installed")), 0);
     cr_assert_eq(cJSON_GetArraySize(jget(r.json, "skipped")), 3);
     cr_assert_str_eq(snapshot(home), before);
+    finish(p);
 }
 
 Test(e2e_pkg, shape_checks_run_when_ALC_SHAPE_CHECK_is_set) {
@@ -597,6 +607,7 @@ Test(e2e_pkg, install_single_package_records_it_and_refuses_a_collision) {
 
     res a = advice(p, "mypkg", "q", NULL);
     cr_assert_str_eq(jstr(a.json, "prompt"), "Answer: q");
+    finish(p);
 }
 
 Test(e2e_pkg, list_shows_versions_scopes_and_shadowing) {
@@ -627,6 +638,7 @@ Test(e2e_pkg, list_shows_versions_scopes_and_shadowing) {
     cr_assert_eq(cJSON_GetArraySize(sp), 2);
     cr_assert_str_eq(jstr(cJSON_GetArrayItem(sp, 0), "path"), extra);
     cr_assert_str_eq(jstr(cJSON_GetArrayItem(sp, 1), "path"), fmt("%s/packages", home));
+    finish(p);
 }
 
 Test(e2e_pkg, remove_deletes_only_the_installed_copy_and_its_record) {
@@ -662,6 +674,7 @@ Test(e2e_pkg, remove_deletes_only_the_installed_copy_and_its_record) {
     cr_assert(cJSON_IsTrue(jget(r.json, "was_link")));
     cr_assert(!exists(fmt("%s/packages/rm_me", home)));
     cr_assert(exists(fmt("%s/init.lua", pkg)), "the link target survives");
+    finish(p);
 }
 
 /* ================================================================== link, scaffold, alc_init */
@@ -708,6 +721,7 @@ Test(e2e_pkg, link_makes_a_checkout_live_and_unlink_removes_only_the_link) {
     expect_error(call(p, "alc_pkg_unlink", sargs("name", "live_pkg", NULL)), "not a link", "unlink a copy");
     expect_error(call(p, "alc_pkg_unlink", sargs("name", "nothing", NULL)), "not linked", "unlink missing");
     cr_assert_str_eq(snapshot(home), before);
+    finish(p);
 }
 
 Test(e2e_pkg, scaffold_writes_a_runnable_template) {
@@ -739,6 +753,7 @@ Test(e2e_pkg, scaffold_writes_a_runnable_template) {
     expect_error(call(p, "alc_pkg_scaffold", sargs("name", "ok_name", "target_dir", "/nonexistent/dir", NULL)), "nonexistent", "missing target");
     cr_assert_str_eq(snapshot(home), hb);
     cr_assert_str_eq(snapshot(target), tb);
+    finish(p);
 }
 
 Test(e2e_pkg, alc_init_creates_alc_toml_and_ignores_alc_local_toml) {
@@ -767,6 +782,7 @@ Test(e2e_pkg, alc_init_creates_alc_toml_and_ignores_alc_local_toml) {
     expect_error(call(p, "alc_init", NULL), "project_root", "no root");
     // the server's packages were never touched
     cr_assert(!exists(fmt("%s/packages", home)));
+    finish(p);
 }
 
 /* ================================================================== refused requests */
@@ -816,6 +832,7 @@ Test(e2e_pkg, bad_urls_names_and_paths_are_refused_and_change_nothing) {
     cr_assert_str_eq(snapshot(home), hb, "ALC_HOME changed");
     cr_assert_str_eq(snapshot(victim), vb, "a directory outside ALC_HOME changed");
     cr_assert_str_eq(snapshot(src), sb, "the install source changed");
+    finish(p);
 }
 
 Test(e2e_pkg, strict_mode_refuses_packages_that_escape_their_root_through_symlinks) {
@@ -897,6 +914,7 @@ Test(e2e_pkg, project_variants_and_lock_paths_come_before_global_packages) {
     char *warn = cJSON_PrintUnformatted(jget(l.json, "warnings"));
     cr_assert(warn && strstr(warn, "missing_dir") && strstr(warn, "vendor_missing"), "warnings: %s", warn ? warn : "none");
     free(warn);
+    finish(p);
 }
 
 Test(e2e_pkg, malformed_project_files_are_reported_with_their_line) {
@@ -965,4 +983,5 @@ Test(e2e_pkg, install_from_a_git_repository) {
     cr_assert_str_eq(snapshot(fmt("%s/packages", home)), before, "a failed clone installs nothing");
     cr_assert_str_eq(read_text(fmt("%s/installed.json", home)), json_before);
     cr_assert_str_eq(snapshot(fmt("%s/tmp", home)), "", "a failed clone leaves no temporary files");
+    finish(p);
 }
