@@ -29,6 +29,8 @@ typedef struct alc_config {
     int64_t heartbeat_ms;     /* ALC_HEARTBEAT_MS, default 10000: progress heartbeat period */
     alc_sandbox_mode sandbox; /* ALC_SANDBOX=default|off|strict */
     size_t preview_chars;     /* ALC_PROMPT_PREVIEW_CHARS, default 200 */
+    int llm_mode;             /* ALC_LLM_MODE: 0 pause (default), 1 sampling, 2 auto */
+    int64_t sampling_timeout_ms; /* ALC_SAMPLING_TIMEOUT seconds, default 120 */
 } alc_config;
 
 /*

@@ -31,6 +31,8 @@ void alc_queries_free(alc_query *q, size_t n);
 typedef struct alc_lua_answers {
     char **texts;
     size_t *lens;
+    bool *errors;    /* may be NULL; errors[i]: texts[i] is an error message (the LLM call
+                      * failed, e.g. a refused sampling request) and alc.llm raises it */
     size_t n;
 } alc_lua_answers;
 

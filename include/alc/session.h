@@ -78,6 +78,7 @@ typedef struct alc_answer {
     const char *query_id;      /* NULL: the sole pending query */
     const char *response;
     size_t response_len;
+    bool is_error;             /* the LLM call failed: response is the error message */
     bool has_usage;
     long long prompt_tokens;   /* < 0 when not given */
     long long completion_tokens;
@@ -116,6 +117,13 @@ const char *alc_session_id(const alc_session *s);
  */
 int alc_session_continue(alc_session *s, const alc_answer *answers, size_t n,
                          const alc_waiter *w, size_t *remaining, char *err, size_t errlen);
+
+/*
+ * Attaches w to a paused session that has no waiter, so that w gets its next outcome (the
+ * outcome after the answers, or its cancellation). Answers may then be delivered with
+ * alc_session_continue(..., w = NULL). ALC_OK, ALC_E_CANCELLED, ALC_E_NOT_PAUSED, ALC_E_BUSY.
+ */
+int alc_session_attach(alc_session *s, const alc_waiter *w);
 
 /*
  * Cancels a session: sets the flag and reason (first reason wins), wakes a parked session and

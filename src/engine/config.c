@@ -123,6 +123,16 @@ int alc_config_load(alc_config *c, char *err, size_t errlen) {
     if ((rc = env_int("ALC_HEARTBEAT_MS", 10000, 10, 1, &c->heartbeat_ms, err, errlen))) goto fail;
     if ((rc = env_int("ALC_PROMPT_PREVIEW_CHARS", 200, 0, 1, &v, err, errlen))) goto fail;
     c->preview_chars = (size_t)v;
+    if ((rc = env_int("ALC_SAMPLING_TIMEOUT", 120, 1, 1000, &c->sampling_timeout_ms, err, errlen))) goto fail;
+    const char *lm = getenv("ALC_LLM_MODE");
+    if (!lm || !*lm || strcmp(lm, "pause") == 0) c->llm_mode = 0;
+    else if (strcmp(lm, "sampling") == 0) c->llm_mode = 1;
+    else if (strcmp(lm, "auto") == 0) c->llm_mode = 2;
+    else {
+        snprintf(err, errlen, "ALC_LLM_MODE: expected pause, sampling or auto, got '%s'", lm);
+        rc = ALC_E_INVAL;
+        goto fail;
+    }
     const char *sb = getenv("ALC_SANDBOX");
     if (!sb || !*sb || strcmp(sb, "default") == 0) c->sandbox = ALC_SANDBOX_DEFAULT;
     else if (strcmp(sb, "off") == 0) c->sandbox = ALC_SANDBOX_OFF;

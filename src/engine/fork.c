@@ -41,6 +41,7 @@ typedef struct fork_child {
     bool forwarded;            /* guarded: pending queries were sent to the host */
     char **answers;            /* guarded: filled by the parent */
     size_t *answer_lens;
+    bool *answer_errors;
     bool answered;
     atomic_bool cancel;
     bool in_lua;               /* guarded */
@@ -82,15 +83,18 @@ static int child_ask(void *ud, alc_query *q, size_t n, alc_lua_answers *out) {
     if (c->answered && !atomic_load(&c->cancel)) {
         out->texts = c->answers;
         out->lens = c->answer_lens;
+        out->errors = c->answer_errors;
         out->n = c->n_pending;
     } else {
         rc = ALC_E_CANCELLED;
         if (c->answers) for (size_t i = 0; i < c->n_pending; i++) free(c->answers[i]);
         free(c->answers);
         free(c->answer_lens);
+        free(c->answer_errors);
     }
     c->answers = NULL;
     c->answer_lens = NULL;
+    c->answer_errors = NULL;
     alc_queries_free(c->pending, c->n_pending);
     c->pending = NULL;
     c->n_pending = 0;
@@ -375,10 +379,12 @@ int alc__host_fork(void *ud, const char *const *names, size_t n, const char *ctx
             if (!c->answers) {
                 c->answers = calloc(c->n_pending, sizeof *c->answers);
                 c->answer_lens = calloc(c->n_pending, sizeof *c->answer_lens);
+                c->answer_errors = calloc(c->n_pending, sizeof *c->answer_errors);
             }
-            if (c->answers && c->answer_lens) {
+            if (c->answers && c->answer_lens && c->answer_errors) {
                 c->answers[slot[k]] = ans.texts[k];
                 c->answer_lens[slot[k]] = ans.lens[k];
+                c->answer_errors[slot[k]] = ans.errors && ans.errors[k];
                 ans.texts[k] = NULL;
             }
         }
@@ -395,6 +401,7 @@ int alc__host_fork(void *ud, const char *const *names, size_t n, const char *ctx
         for (size_t k = 0; k < ans.n; k++) free(ans.texts[k]);
         free(ans.texts);
         free(ans.lens);
+        free(ans.errors);
     }
     if (rc == ALC_OK && alc__host_cancelled(s)) rc = ALC_E_CANCELLED;
     if (rc != ALC_OK) {

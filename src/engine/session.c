@@ -130,9 +130,11 @@ int alc__host_ask(void *ud, alc_query *q, size_t n, alc_lua_answers *out) {
     alc_session *s = ud;
     char **answers = calloc(n, sizeof *answers);
     size_t *lens = calloc(n, sizeof *lens);
-    if (!answers || !lens) {
+    bool *errs = calloc(n, sizeof *errs);
+    if (!answers || !lens || !errs) {
         free(answers);
         free(lens);
+        free(errs);
         alc_queries_free(q, n);
         return ALC_E_NOMEM;
     }
@@ -142,6 +144,7 @@ int alc__host_ask(void *ud, alc_query *q, size_t n, alc_lua_answers *out) {
         alc_mutex_unlock(&s->mu);
         free(answers);
         free(lens);
+        free(errs);
         alc_queries_free(q, n);
         return ALC_E_CANCELLED;
     }
@@ -149,6 +152,7 @@ int alc__host_ask(void *ud, alc_query *q, size_t n, alc_lua_answers *out) {
         alc_mutex_unlock(&s->mu);
         free(answers);
         free(lens);
+        free(errs);
         alc_queries_free(q, n);
         return ALC_E_NOMEM;
     }
@@ -156,6 +160,7 @@ int alc__host_ask(void *ud, alc_query *q, size_t n, alc_lua_answers *out) {
     s->n_queries = n;
     s->answers = answers;
     s->answer_lens = lens;
+    s->answer_errors = errs;
     s->n_answered = 0;
     alc__session_transition(s, ALC_STATE_PAUSED);
     {
@@ -190,15 +195,18 @@ int alc__host_ask(void *ud, alc_query *q, size_t n, alc_lua_answers *out) {
         for (size_t i = 0; i < s->n_queries; i++) free(s->answers[i]);
         free(s->answers);
         free(s->answer_lens);
+        free(s->answer_errors);
     } else {
         out->texts = s->answers;
         out->lens = s->answer_lens;
+        out->errors = s->answer_errors;
         out->n = s->n_queries;
     }
     alc_queries_free(s->queries, s->n_queries);
     s->queries = NULL;
     s->answers = NULL;
     s->answer_lens = NULL;
+    s->answer_errors = NULL;
     s->n_queries = s->n_answered = 0;
     alc_mutex_unlock(&s->mu);
     return rc;
@@ -590,7 +598,7 @@ int alc_session_continue(alc_session *s, const alc_answer *answers, size_t n, co
     } else if (s->state != ALC_STATE_PAUSED) {
         rc = ALC_E_NOT_PAUSED;
         snprintf(err, errlen, "session '%s' is not paused (it is %s); wait for its pending reply", s->id, alc_state_name(s->state));
-    } else if (s->has_waiter) {
+    } else if (s->has_waiter && w) {
         rc = ALC_E_BUSY;
         snprintf(err, errlen, "session '%s' already has a call waiting for it", s->id);
     } else {
@@ -630,6 +638,7 @@ int alc_session_continue(alc_session *s, const alc_answer *answers, size_t n, co
                 int k = slots[i];
                 s->answers[k] = copies[i];
                 s->answer_lens[k] = answers[i].response_len;
+                s->answer_errors[k] = answers[i].is_error;
                 copies[i] = NULL;
                 s->n_answered++;
                 long long pt = answers[i].has_usage ? answers[i].prompt_tokens : -1;
@@ -653,6 +662,21 @@ out:
     if (copies) for (size_t i = 0; i < n; i++) free(copies[i]);
     free(copies);
     free(slots);
+    return rc;
+}
+
+/* Attaches a waiter to a paused session; see session.h. */
+int alc_session_attach(alc_session *s, const alc_waiter *w) {
+    alc_mutex_lock(&s->mu);
+    int rc = ALC_OK;
+    if (atomic_load(&s->cancel_flag) || s->state == ALC_STATE_CANCELLED) rc = ALC_E_CANCELLED;
+    else if (s->state != ALC_STATE_PAUSED) rc = ALC_E_NOT_PAUSED;
+    else if (s->has_waiter) rc = ALC_E_BUSY;
+    else {
+        s->waiter = *w;
+        s->has_waiter = true;
+    }
+    alc_mutex_unlock(&s->mu);
     return rc;
 }
 
@@ -697,6 +721,7 @@ void alc__session_free(alc_session *s) {
     if (s->answers) for (size_t i = 0; i < s->n_queries; i++) free(s->answers[i]);
     free(s->answers);
     free(s->answer_lens);
+    free(s->answer_errors);
     free(s->cancel_code);
     free(s->cancel_detail);
     alc_metrics_deinit(&s->metrics);

@@ -43,6 +43,7 @@ struct alc_session {
     size_t n_queries;
     char **answers;
     size_t *answer_lens;
+    bool *answer_errors;
     size_t n_answered;
     atomic_bool cancel_flag;        /* also readable without mu */
     char *cancel_code;

@@ -23,6 +23,7 @@ static int answers_gc(lua_State *L) {
     for (size_t i = 0; i < a->n; i++) free(a->texts[i]);
     free(a->texts);
     free(a->lens);
+    free(a->errors);
     memset(a, 0, sizeof *a);
     return 0;
 }
@@ -100,6 +101,9 @@ static alc_lua_answers *ask(lua_State *L, const alc_lua_host *h, alc_query *q, s
         luaL_error(L, "cancelled");
     }
     if (rc != ALC_OK) luaL_error(L, "alc.llm: %s", alc_err_message(rc));
+    /* an LLM call that failed (e.g. a refused sampling request) raises; pcall can catch it */
+    for (size_t i = 0; box->errors && i < box->n; i++)
+        if (box->errors[i]) luaL_error(L, "alc.llm: %s", box->texts[i] ? box->texts[i] : "the LLM call failed");
     return box;
 }
 

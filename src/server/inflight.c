@@ -25,6 +25,7 @@
  * than a second gets exactly one notice.
  */
 #include "inflight.h"
+#include "sampling.h"
 
 #include "alc/error.h"
 #include "alc/thread.h"
@@ -57,6 +58,7 @@ struct alc_inflight {
     char session_id[48];         /* guarded by table->mu */
     bool caller_ref;             /* the caller's reference is still held; guarded by table->mu */
     atomic_bool gate;            /* true once answered or cancelled (see alc_out_write_gated) */
+    bool sampling;               /* pauses are answered through MCP sampling (immutable) */
     uint64_t progress;           /* last progress value sent; used under alc_out's lock */
     _Atomic int64_t last_notify_ms; /* monotonic ms of the last notification (or start) */
     int64_t started_ms;
@@ -191,6 +193,8 @@ static done_hook *take_done_hook(alc_inflight *f, const alc_outcome *o) {
 
 static void on_outcome(void *ud, const alc_outcome *o) {
     alc_inflight *f = ud;
+    /* a sampling call stays open across pauses: the queries go to the client instead */
+    if (f->sampling && o->kind == ALC_OUT_PAUSED && alc_sampling_dispatch(f->table->srv->sampling, f, o)) return;
     done_hook *h = take_done_hook(f, o);
     size_t len = 0;
     char *text = alc_outcome_text(o, &len);
@@ -298,6 +302,7 @@ static void *heartbeat_main(void *arg) {
         }
         alc_mutex_unlock(&t->mu);
         flush_dropped(t);
+        alc_sampling_tick(t->srv->sampling);
         for (size_t i = 0; i < n; i++) {
             char msg[96];
             snprintf(msg, sizeof msg, "running (%lld s elapsed)", (long long)((now - due[i]->started_ms) / 1000));
@@ -376,6 +381,7 @@ alc_inflight *alc_inflight_begin(alc_inflight_table *t, alc_call *c) {
     c->id = NULL;
     c->progress_token = NULL;
     c->answered = true;
+    f->sampling = c->sampling;
     atomic_init(&f->refs, 3); /* table + waiter + caller (until set_session or a reply) */
     f->caller_ref = true;
     atomic_init(&f->gate, false);
@@ -439,6 +445,18 @@ static void reply_and_drop(alc_inflight *f, const char *text, size_t len, bool i
     unref(f); /* the waiter's reference: the engine never took it */
 }
 
+void alc_inflight_ref(alc_inflight *f) { atomic_fetch_add(&f->refs, 1); }
+void alc_inflight_unref(alc_inflight *f) { unref(f); }
+
+void alc_inflight_finish_text(alc_inflight *f, const char *text, bool is_error) {
+    size_t n;
+    char *line = alc_rpc_tool_result_line(f->id, text, strlen(text), is_error, &n);
+    if (line) alc_out_write_gated(f->table->srv->out, line, n, &f->gate, true);
+    free(line);
+    table_remove(f);
+    unref(f); /* the waiter's reference */
+}
+
 void alc_inflight_fail(alc_inflight *f, const char *message) {
     reply_and_drop(f, message, strlen(message), true);
 }
@@ -467,6 +485,7 @@ void alc_inflight_cancel_request(alc_inflight_table *t, alc_registry *reg, const
     /* close the gate: no response (and no more progress) for this request */
     alc_out_write_gated(t->srv->out, NULL, 0, &found->gate, true);
     if (sid[0]) {
+        alc_sampling_abandon(t->srv->sampling, sid);
         alc_session *s = alc_registry_find(reg, sid);
         if (s) {
             alc_session_cancel(s, "user", reason, NULL);

@@ -49,6 +49,12 @@ alc_waiter alc_inflight_waiter(alc_inflight *f);
 void alc_inflight_fail(alc_inflight *f, const char *message);
 /* Answers it with an already-built tool text (not an error) and drops the reference. */
 void alc_inflight_reply_text(alc_inflight *f, const char *text, size_t len);
+/* References for holders other than the table, the engine and the caller (sampling.c). */
+void alc_inflight_ref(alc_inflight *f);
+void alc_inflight_unref(alc_inflight *f);
+/* Answers f with text as its final reply and drops the waiter's reference (for a waiter
+ * callback that will not be called again). */
+void alc_inflight_finish_text(alc_inflight *f, const char *text, bool is_error);
 /* notifications/cancelled: closes the call without a response and cancels its session. */
 void alc_inflight_cancel_request(alc_inflight_table *t, alc_registry *reg, const cJSON *request_id, const char *reason);
 /* Sends a notifications/message {level, logger:"alc", data:{message, session_id?, source?}}

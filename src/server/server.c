@@ -11,6 +11,7 @@
 
 #include "alc/error.h"
 #include "inflight.h"
+#include "sampling.h"
 #include "record.h"
 #include "alc/session.h"
 #include "alc/thread.h"
@@ -181,6 +182,28 @@ bool alc_arg_int(alc_call *c, const char *name, bool required, long long min, lo
     return true;
 }
 
+bool alc_arg_llm_mode(alc_call *c) {
+    const char *mode;
+    if (!alc_arg_string(c, "llm", false, &mode)) return false;
+    int m = c->srv->cfg->llm_mode;
+    if (mode) {
+        if (strcmp(mode, "pause") == 0) m = 0;
+        else if (strcmp(mode, "sampling") == 0) m = 1;
+        else if (strcmp(mode, "auto") == 0) m = 2;
+        else {
+            alc_call_fail(c, "Invalid arguments: 'llm' must be \"pause\", \"sampling\" or \"auto\", got '%.40s'", mode);
+            return false;
+        }
+    }
+    if (m == 1 && !c->srv->client_sampling) {
+        alc_call_fail(c, "llm: \"sampling\" needs a client that supports MCP sampling, and this client did not declare "
+                         "capabilities.sampling at initialize. Use llm: \"pause\" (answer with alc_continue) or \"auto\".");
+        return false;
+    }
+    c->sampling = m == 1 || (m == 2 && c->srv->client_sampling);
+    return true;
+}
+
 bool alc_arg_bool(alc_call *c, const char *name, bool required, bool *out, bool *present) {
     const cJSON *v = arg_get(c, name);
     if (present) *present = v != NULL;
@@ -209,6 +232,8 @@ static void handle_initialize(alc_server *s, const alc_rpc_msg *m) {
     for (size_t i = 0; i < sizeof supported_versions / sizeof *supported_versions; i++)
         if (strcmp(pv->valuestring, supported_versions[i]) == 0) chosen = supported_versions[i];
     snprintf(s->protocol, sizeof s->protocol, "%s", chosen);
+    const cJSON *caps = cJSON_GetObjectItemCaseSensitive(m->params, "capabilities");
+    s->client_sampling = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(caps, "sampling"));
     alc_jbuf b;
     alc_jbuf_init(&b);
     alc_jbuf_printf(&b, "{\"protocolVersion\":\"%s\",\"capabilities\":{\"tools\":{\"listChanged\":false},"
@@ -354,7 +379,7 @@ static void handle_line(alc_server *s, const char *line, size_t len) {
     switch (m.kind) {
     case ALC_MSG_REQUEST: handle_request(s, &m); break;
     case ALC_MSG_NOTIFICATION: handle_notification(s, &m); break;
-    case ALC_MSG_RESPONSE: break; /* answers to server->client requests: none are sent yet */
+    case ALC_MSG_RESPONSE: alc_sampling_on_response(s->sampling, &m); break;
     }
     alc_rpc_msg_deinit(&m);
 }
@@ -374,6 +399,7 @@ int alc_server_run(const alc_config *cfg, int in_fd, int out_fd) {
     if (!srv.out || !srv.in || !srv.tools_list_json) goto done;
     alc_record_start(srv.out, cfg->home, &rec); /* ALC_RECORD / --record; never fails serving */
     if ((rc = alc_registry_new(cfg, &srv.reg)) != ALC_OK) goto done;
+    if ((rc = alc_sampling_new(&srv, &srv.sampling)) != ALC_OK) goto done;
     if ((rc = alc_inflight_new(&srv, &srv.inflight)) != ALC_OK) goto done;
 
     for (;;) {
@@ -402,6 +428,7 @@ done:
     if (srv.reg && !alc_out_closed(srv.out)) alc_registry_drain(srv.reg, stop_requested ? 100 : 500);
     alc_registry_free(srv.reg);
     alc_inflight_free(srv.inflight);
+    alc_sampling_free(srv.sampling);
     free(srv.tools_list_json);
     alc_reader_free(srv.in);
     alc_out_free(srv.out);

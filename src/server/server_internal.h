@@ -20,6 +20,7 @@
 
 typedef struct alc_registry alc_registry;
 typedef struct alc_inflight_table alc_inflight_table;
+typedef struct alc_sampling_table alc_sampling_table;
 
 struct alc_server {
     const alc_config *cfg;      /* borrowed, immutable */
@@ -32,6 +33,8 @@ struct alc_server {
     alc_inflight_table *inflight; /* waiting tool calls (own lock) */
     char *tools_list_json;      /* cached tools/list result, immutable */
     atomic_bool stopping;
+    bool client_sampling;       /* reader only: the client declared capabilities.sampling */
+    alc_sampling_table *sampling; /* outstanding sampling/createMessage requests (own lock) */
 };
 
 /* One tools/call being answered. Created by the dispatcher, passed to a tool handler. */
@@ -41,6 +44,7 @@ typedef struct alc_call {
     const cJSON *args;          /* borrowed: the arguments object, valid during the handler */
     cJSON *progress_token;      /* owned duplicate of params._meta.progressToken, or NULL */
     bool answered;              /* a reply was written or the call was handed to the engine */
+    bool sampling;              /* answer the session's LLM queries by MCP sampling */
 } alc_call;
 
 typedef void (*alc_tool_fn)(alc_call *call);
@@ -82,6 +86,10 @@ bool alc_arg_string(alc_call *c, const char *name, bool required, const char **o
 bool alc_arg_object(alc_call *c, const char *name, bool required, const cJSON **out);
 bool alc_arg_array(alc_call *c, const char *name, bool required, const cJSON **out);
 bool alc_arg_int(alc_call *c, const char *name, bool required, long long min, long long max, long long *out, bool *present);
+/* Reads the optional "llm" argument ("pause" | "sampling" | "auto", default ALC_LLM_MODE) into
+ * c->sampling; false after answering with an isError result (bad value, or sampling asked
+ * for while the client did not declare the sampling capability). */
+bool alc_arg_llm_mode(alc_call *c);
 bool alc_arg_bool(alc_call *c, const char *name, bool required, bool *out, bool *present);
 
 /* Tool handlers */

@@ -24,6 +24,7 @@ const alc_tool_def alc_tools_core[] = {
      "or {status:\"completed\", result, stats} / {status:\"error\", error}.",
      "{\"type\":\"object\",\"properties\":{"
      "\"code\":{\"type\":\"string\",\"description\":\"Lua source: the body of a function. Use `return` to give the result.\"},"
+     "\"llm\":{\"type\":\"string\",\"enum\":[\"pause\",\"sampling\",\"auto\"],\"description\":\"How alc.llm is answered: pause (return needs_response, answer with alc_continue), sampling (ask the client through MCP sampling/createMessage; the call returns only the final result), auto (sampling when the client supports it). Default: ALC_LLM_MODE or pause.\"},"
      "\"code_file\":{\"type\":\"string\",\"description\":\"Path of a Lua file to run instead of code.\"},"
      "\"ctx\":{\"type\":\"object\",\"description\":\"JSON object available to the script as the global ctx (default {}). ctx.budget may set max_llm_calls, max_elapsed_ms, max_tokens.\"},"
      "\"project_root\":{\"type\":\"string\",\"description\":\"Project directory; its packages/ folder is searched first by require.\"}"
@@ -34,6 +35,7 @@ const alc_tool_def alc_tools_core[] = {
      "Same results as alc_run (needs_response / completed / error); e.g. {strategy:\"cot\", task:\"...\"}.",
      "{\"type\":\"object\",\"properties\":{"
      "\"strategy\":{\"type\":\"string\",\"description\":\"Package name, e.g. cot, sc, reflect, panel.\"},"
+     "\"llm\":{\"type\":\"string\",\"enum\":[\"pause\",\"sampling\",\"auto\"],\"description\":\"How alc.llm is answered: pause (return needs_response, answer with alc_continue), sampling (ask the client through MCP sampling/createMessage; the call returns only the final result), auto (sampling when the client supports it). Default: ALC_LLM_MODE or pause.\"},"
      "\"task\":{\"type\":\"string\",\"description\":\"The task or question; becomes ctx.task.\"},"
      "\"opts\":{\"type\":\"object\",\"description\":\"Extra ctx fields for the strategy (e.g. {n: 5}).\"},"
      "\"project_root\":{\"type\":\"string\",\"description\":\"Project directory whose packages/ folder is searched first.\"}"

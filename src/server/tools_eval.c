@@ -209,7 +209,7 @@ static void alc_tool_eval(alc_call *c) {
         !alc_arg_string(c, "scenario_file", false, &scenario_file) ||
         !alc_arg_string(c, "scenario_name", false, &scenario_name) ||
         !alc_arg_object(c, "strategy_opts", false, &strategy_opts) ||
-        !alc_arg_string(c, "project_root", false, &project_root))
+        !alc_arg_string(c, "project_root", false, &project_root) || !alc_arg_llm_mode(c))
         return;
     int sources = (scenario != NULL) + (scenario_file != NULL) + (scenario_name != NULL);
     if (sources == 0) { alc_call_fail(c, "Provide one of: scenario, scenario_file, or scenario_name."); return; }
@@ -495,6 +495,7 @@ const alc_tool_def alc_tools_eval[] = {
      "{\"exact_match\" | \"contains\" | \"regex\" | \"numeric_close\" | \"json_field\" | \"llm_judge\" | function}}.",
      "{\"type\":\"object\",\"properties\":{"
      "\"strategy\":{\"type\":\"string\",\"description\":\"Strategy package to evaluate, e.g. cot.\"},"
+     "\"llm\":{\"type\":\"string\",\"enum\":[\"pause\",\"sampling\",\"auto\"],\"description\":\"How prompts are answered: pause (alc_continue), sampling (MCP sampling/createMessage; one call returns the final result), auto. Default: ALC_LLM_MODE or pause.\"},"
      "\"scenario\":{\"type\":\"string\",\"description\":\"Inline Lua that returns the scenario table.\"},"
      "\"scenario_file\":{\"type\":\"string\",\"description\":\"Path of a Lua file that returns the scenario table.\"},"
      "\"scenario_name\":{\"type\":\"string\",\"description\":\"Name of an installed scenario (ALC_HOME/scenarios/<name>.lua).\"},"

@@ -45,7 +45,8 @@ void alc_tool_run(alc_call *c) {
     const char *code, *code_file, *project_root;
     const cJSON *ctx;
     if (!alc_arg_string(c, "code", false, &code) || !alc_arg_string(c, "code_file", false, &code_file) ||
-        !alc_arg_object(c, "ctx", false, &ctx) || !alc_arg_string(c, "project_root", false, &project_root))
+        !alc_arg_object(c, "ctx", false, &ctx) || !alc_arg_string(c, "project_root", false, &project_root) ||
+        !alc_arg_llm_mode(c))
         return;
     if (code && code_file) { alc_call_fail(c, "Provide either `code` or `code_file`, not both."); return; }
     if (!code && !code_file) { alc_call_fail(c, "Either `code` or `code_file` must be provided."); return; }
@@ -220,7 +221,8 @@ void alc_tool_advice(alc_call *c) {
     const char *strategy, *task, *project_root;
     const cJSON *opts;
     if (!alc_arg_string(c, "strategy", true, &strategy) || !alc_arg_string(c, "task", false, &task) ||
-        !alc_arg_object(c, "opts", false, &opts) || !alc_arg_string(c, "project_root", false, &project_root))
+        !alc_arg_object(c, "opts", false, &opts) || !alc_arg_string(c, "project_root", false, &project_root) ||
+        !alc_arg_llm_mode(c))
         return;
     if (!alc_advice_valid_name(strategy)) {
         alc_call_fail(c, "Invalid arguments: 'strategy' must be a package name (letters, digits, '_', '-', '.' between parts), got '%.100s'", strategy);

@@ -611,7 +611,7 @@ Test(e2e_protocol, unknown_method_is_32601_with_id) {
     m = rpc(p, "{\"jsonrpc\":\"2.0\",\"id\":\"p\",\"method\":\"prompts/list\"}");
     expect_error(m, -32601, "\"p\"");
     cJSON_Delete(m);
-    m = rpc(p, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"resources/list\",\"params\":{}}");
+    m = rpc(p, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"completion/complete\",\"params\":{}}");
     expect_error(m, -32601, "3");
     cJSON_Delete(m);
     expect_alive(p, "4");
