@@ -22,6 +22,10 @@ int alc_fs_mkdirs(const char *path, mode_t mode);
 
 /* Atomic replace of path by data (temp file + fsync + rename + directory fsync). ALC_OK or
  * ALC_E_IO; on failure the old file is untouched and no temp file is left behind. */
+#define ALC_FS_NO_SYNC 1u
+/* Like alc_fs_write_atomic; flags ALC_FS_NO_SYNC: atomic (rename) but without fsync. */
+int alc_fs_write_atomic_ex(const char *path, const void *data, size_t len, mode_t mode, unsigned flags,
+                           char *err, size_t errlen);
 int alc_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
                         char *err, size_t errlen);
 

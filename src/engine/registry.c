@@ -134,9 +134,11 @@ int alc_registry_new(const alc_config *cfg, alc_registry **out) {
     memcpy(r->state_root + hl, "/state", 7);
     alc_mutex_init(&r->mu);
     alc_cond_init(&r->cond);
+    alc_cond_init(&r->live_cond);
     int rc = alc_thread_start(&r->gc_thread, gc_main, r, 256 * 1024, "alc-gc", false);
     if (rc != ALC_OK) {
         alc_cond_deinit(&r->cond);
+        alc_cond_deinit(&r->live_cond);
         alc_mutex_deinit(&r->mu);
         free(r->state_root);
         free(r);
@@ -150,7 +152,7 @@ int alc_registry_new(const alc_config *cfg, alc_registry **out) {
 void alc__registry_thread_done(alc_registry *r) {
     alc_mutex_lock(&r->mu);
     r->live--;
-    alc_cond_broadcast(&r->cond);
+    alc_cond_broadcast(&r->live_cond);
     alc_mutex_unlock(&r->mu);
 }
 
@@ -207,7 +209,7 @@ void alc_registry_free(alc_registry *r) {
      * use it) and the process ends. */
     int64_t deadline = alc_now_ms() + 3000;
     alc_mutex_lock(&r->mu);
-    while (r->live > 0 && alc_now_ms() < deadline) alc_cond_timedwait_ns(&r->cond, &r->mu, 50 * 1000000);
+    while (r->live > 0 && alc_now_ms() < deadline) alc_cond_timedwait_ns(&r->live_cond, &r->mu, 50 * 1000000);
     size_t left = r->live;
     alc_mutex_unlock(&r->mu);
     if (left > 0) {
@@ -215,6 +217,7 @@ void alc_registry_free(alc_registry *r) {
         return;
     }
     alc_cond_deinit(&r->cond);
+    alc_cond_deinit(&r->live_cond);
     alc_mutex_deinit(&r->mu);
     free(r->state_root);
     free(r);

@@ -587,6 +587,7 @@ int alc_session_continue(alc_session *s, const alc_answer *answers, size_t n, co
         memcpy(copies[i], answers[i].response, answers[i].response_len);
         copies[i][answers[i].response_len] = '\0';
     }
+    bool wake = false;
     alc_mutex_lock(&s->mu);
     /* checkpoint C */
     if (atomic_load(&s->cancel_flag) || s->state == ALC_STATE_CANCELLED) {
@@ -653,11 +654,14 @@ int alc_session_continue(alc_session *s, const alc_answer *answers, size_t n, co
                 alc__session_transition(s, ALC_STATE_RUNNING);
                 alc__session_publish(s, ALC_EV_RESUME_ACCEPTED, s->n_queries == 1 ? "{\"payload_kind\":\"single\"}" : "{\"payload_kind\":\"batch\"}");
                 if (w) { s->waiter = *w; s->has_waiter = true; }
-                alc_cond_broadcast(&s->cond);
+                wake = true;
             }
         }
     }
     alc_mutex_unlock(&s->mu);
+    /* after unlocking, so the woken session thread does not block on s->mu at once; the
+     * caller's reference keeps s alive */
+    if (wake) alc_cond_broadcast(&s->cond);
 out:
     if (copies) for (size_t i = 0; i < n; i++) free(copies[i]);
     free(copies);

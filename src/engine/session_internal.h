@@ -83,7 +83,8 @@ struct alc_session {
 struct alc_registry {
     const alc_config *cfg;
     alc_mutex mu;                   /* guards buckets, count, live, stop */
-    alc_cond cond;                  /* GC sleeps here; shutdown waits for live == 0 */
+    alc_cond cond;                  /* the GC thread sleeps here (tick or stop) */
+    alc_cond live_cond;             /* broadcast when a session thread ends (live--) */
     alc_session *buckets[ALC_REG_BUCKETS];
     size_t count;                   /* sessions in the map */
     size_t live;                    /* session threads not yet finished */

@@ -153,6 +153,14 @@ static char *dir_of(const char *path) {
  */
 int alc_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
                         char *err, size_t errlen) {
+    return alc_fs_write_atomic_ex(path, data, len, mode, 0, err, errlen);
+}
+
+/* alc_fs_write_atomic with flags: ALC_FS_NO_SYNC skips both fsyncs (still atomic through the
+ * rename, so never torn; but a power loss may lose the newest content). */
+int alc_fs_write_atomic_ex(const char *path, const void *data, size_t len, mode_t mode, unsigned flags,
+                           char *err, size_t errlen) {
+    bool sync = !(flags & ALC_FS_NO_SYNC);
     char *tmp = NULL;
     char *dir = NULL;
     int fd = -1;
@@ -184,17 +192,19 @@ int alc_fs_write_atomic(const char *path, const void *data, size_t len, mode_t m
     tmp_exists = true;
     if (fchmod(fd, mode) != 0) goto io_fail;  // the umask must not change the requested mode
     if (write_all(fd, data, len) != 0) goto io_fail;
-    if (fsync(fd) != 0) goto io_fail;
+    if (sync && fsync(fd) != 0) goto io_fail;
     int cfd = fd;
     fd = -1;
     if (close(cfd) != 0) goto io_fail;
     if (rename(tmp, path) != 0) goto io_fail;
     tmp_exists = false;
 
-    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) goto io_fail;
-    if (fsync(dfd) != 0 && errno != EINVAL) goto io_fail;
-    close(dfd);
+    if (sync) {
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0) goto io_fail;
+        if (fsync(dfd) != 0 && errno != EINVAL) goto io_fail;
+        close(dfd);
+    }
     free(tmp);
     free(dir);
     return ALC_OK;

@@ -305,7 +305,9 @@ static int write_doc(const char *path, cJSON *doc, bool pretty, char *err, size_
         set_msg(err, errlen, "cannot write %s: out of memory", path);
         return ALC_E_NOMEM;
     }
-    int rc = alc_fs_write_atomic(path, text, strlen(text), FILE_MODE, err, errlen);
+    /* logs are replaced atomically but not fsynced: they are written on the reply path of
+     * every session, and a power loss may lose the newest logs but never tears one */
+    int rc = alc_fs_write_atomic_ex(path, text, strlen(text), FILE_MODE, ALC_FS_NO_SYNC, err, errlen);
     free(text);
     return rc;
 }
