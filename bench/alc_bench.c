@@ -45,6 +45,8 @@
 static const char *opt_alc, *opt_floor, *opt_peer, *opt_node = "node", *opt_home = "/tmp/alc-bench-home";
 static const char *opt_server_log;
 static int opt_quick;
+static int opt_floor_is_alc;            /* --baseline-alc: the baseline is another alc build */
+static const char *floor_label = "floor";
 static long opt_big = 10000;
 
 /* ---- servers ------------------------------------------------------------------------- */
@@ -77,7 +79,10 @@ static void server_start_env(server *s, enum srv_kind kind, int cpu, long max_se
     const char *argv_peer[] = {opt_node, opt_peer, NULL};
     switch (kind) {
     case SRV_ALC: s->name = "alc"; s->p = alc_bench_spawn(argv_alc, alc_env, cpu, opt_server_log); break;
-    case SRV_FLOOR: s->name = "floor"; s->p = alc_bench_spawn(argv_floor, NULL, cpu, opt_server_log); break;
+    case SRV_FLOOR:
+        s->name = floor_label;
+        s->p = alc_bench_spawn(argv_floor, opt_floor_is_alc ? alc_env : NULL, cpu, opt_server_log);
+        break;
     case SRV_PEER: s->name = "ts-sdk"; s->p = alc_bench_spawn(argv_peer, NULL, cpu, opt_server_log); break;
     }
     if (!s->p) alc_bench_die("cannot start %s: %s", s->name, strerror(errno));
@@ -328,10 +333,10 @@ static void fig_pause(void) {
         }
         char fig[160];
         snprintf(fig, sizeof fig, "pause round trip p50, %s", pins[k].label);
-        row(fig, (double)alc_bench_samples_pct(&xa, 50), (double)alc_bench_samples_pct(&xf, 50), "floor",
+        row(fig, (double)alc_bench_samples_pct(&xa, 50), (double)alc_bench_samples_pct(&xf, 50), floor_label,
             U_US, T_RATIO_LE, 1.5);
         snprintf(fig, sizeof fig, "pause round trip p99, %s", pins[k].label);
-        row(fig, (double)alc_bench_samples_pct(&xa, 99), (double)alc_bench_samples_pct(&xf, 99), "floor",
+        row(fig, (double)alc_bench_samples_pct(&xa, 99), (double)alc_bench_samples_pct(&xf, 99), floor_label,
             U_US, T_INFO, 0);
         cancel_session(&a, sa);
         cancel_session(&f, sf);
@@ -360,8 +365,10 @@ static void fig_spawn(void) {
         fprintf(stderr, "spawn to first pause (%s)\n", pins[k].label);
         pin_client(pins[k].client_cpu);
         server a, f;
-        server_start(&a, SRV_ALC, pins[k].server_cpu, 10000);
-        server_start(&f, SRV_FLOOR, pins[k].server_cpu, 10000);
+        /* the session log is written when a session ends, outside the measured span; without it
+         * the wait for each session's thread to end between samples stays short */
+        server_start_env(&a, SRV_ALC, pins[k].server_cpu, 10000, "ALC_LOG_LEVEL=off");
+        server_start_env(&f, SRV_FLOOR, pins[k].server_cpu, 10000, "ALC_LOG_LEVEL=off"); /* env: --baseline-alc only */
         for (int i = 0; i < 100; i++) {
             spawn_once(&a);
             spawn_once(&f);
@@ -373,11 +380,11 @@ static void fig_spawn(void) {
             alc_bench_samples_add(&xf, spawn_once(&f));
         }
         char fig[160];
-        snprintf(fig, sizeof fig, "spawn → first pause p50, %s", pins[k].label);
-        row(fig, (double)alc_bench_samples_pct(&xa, 50), (double)alc_bench_samples_pct(&xf, 50), "floor",
+        snprintf(fig, sizeof fig, "spawn → first pause p50, %s [log off]", pins[k].label);
+        row(fig, (double)alc_bench_samples_pct(&xa, 50), (double)alc_bench_samples_pct(&xf, 50), floor_label,
             U_US, T_RATIO_LE, 3.0);
-        snprintf(fig, sizeof fig, "spawn → first pause p99, %s", pins[k].label);
-        row(fig, (double)alc_bench_samples_pct(&xa, 99), (double)alc_bench_samples_pct(&xf, 99), "floor",
+        snprintf(fig, sizeof fig, "spawn → first pause p99, %s [log off]", pins[k].label);
+        row(fig, (double)alc_bench_samples_pct(&xa, 99), (double)alc_bench_samples_pct(&xf, 99), floor_label,
             U_US, T_INFO, 0);
         server_stop(&a, 5000);
         server_stop(&f, 5000);
@@ -492,21 +499,21 @@ static void fig_concurrency(void) {
         /* every session that made an LLM call writes its session log (two files, four fsyncs)
          * when it ends: the large step runs without it to stay within a few minutes, and says so */
         bool log_off = n > 1000;
-        const char *note = log_off ? ", ALC_LOG_LEVEL=off" : "";
+        const char *note = log_off ? " [log off]" : "";
         fprintf(stderr, "concurrency: %ld paused sessions%s\n", n, note);
         conc_result a = concurrency_one(SRV_ALC, n, log_off ? "ALC_LOG_LEVEL=off" : NULL);
-        conc_result f = concurrency_one(SRV_FLOOR, n, NULL);
+        conc_result f = concurrency_one(SRV_FLOOR, n, log_off ? "ALC_LOG_LEVEL=off" : NULL); /* env: --baseline-alc only */
         char fig[160];
         snprintf(fig, sizeof fig, "RSS per parked session, %ld sessions", n);
-        row(fig, a.rss_per_kib, f.rss_per_kib, "floor", U_KIB, n >= 10000 ? T_ABS_LE : T_INFO, 64.0);
+        row(fig, a.rss_per_kib, f.rss_per_kib, floor_label, U_KIB, n >= 10000 ? T_ABS_LE : T_INFO, 64.0);
         snprintf(fig, sizeof fig, "create %ld paused sessions (pipelined)", n);
-        row(fig, a.create_ns, f.create_ns, "floor", U_MS, T_INFO, 0);
-        snprintf(fig, sizeof fig, "resume %ld sessions to completion (pipelined%s)", n, note);
-        row(fig, a.resume_ns, f.resume_ns, "floor", U_MS, T_INFO, 0);
+        row(fig, a.create_ns, f.create_ns, floor_label, U_MS, T_INFO, 0);
+        snprintf(fig, sizeof fig, "resume %ld sessions to completion (pipelined)%s", n, note);
+        row(fig, a.resume_ns, f.resume_ns, floor_label, U_MS, T_INFO, 0);
         char v[160];
         snprintf(v, sizeof v, "%ld/%ld paused, %ld/%ld completed, exit %s", a.created, n, a.completed, n,
                  a.clean ? "0" : "not clean");
-        snprintf(fig, sizeof fig, "%ld sessions ended cleanly%s", n, log_off ? " (ALC_LOG_LEVEL=off)" : "");
+        snprintf(fig, sizeof fig, "%ld sessions ended cleanly%s", n, note);
         row_text(fig, v, "all", a.created == n && a.completed == n && a.clean);
     }
 }
@@ -583,7 +590,7 @@ static void fig_throughput(void) {
         if (peer) ct += pump(&t, WINDOW, NULL, ms);
     }
     double secs = rounds * ms / 1000.0;
-    row("throughput, 100 paused sessions (pause/resume cycles/s)", ca / secs, cf / secs, "floor", U_RATE,
+    row("throughput, 100 paused sessions (pause/resume cycles/s)", ca / secs, cf / secs, floor_label, U_RATE,
         T_RATIO_GE, 0.6);
     if (peer)
         row("throughput, 100 in flight, vs TS SDK echo (calls/s)", ca / secs, ct / secs, "TS SDK echo", U_RATE,
@@ -662,17 +669,21 @@ static void fig_cancel(void) {
         alc_bench_samples pa = {0}, pf = {0}, ba = {0}, bf = {0}, ra = {0}, rf = {0}, bq = {0};
         for (int i = 0; i < 20; i++) {
             uint64_t r;
-            cancel_parked(&a);
+            cancel_parked(&q);
             cancel_parked(&f);
             cancel_busy(&a, &r);
             cancel_busy(&q, &r);
             cancel_busy(&f, &r);
         }
-        int n = samples(1000);
+        /* parked: the alc_cancel reply comes from the reader thread, before the session thread
+         * writes its log, so the log is off there (only the wait between samples would grow) */
+        int n = samples(1000), nb = samples(500);
         for (int i = 0; i < n; i++) {
-            uint64_t r;
-            alc_bench_samples_add(&pa, cancel_parked(&a));
+            alc_bench_samples_add(&pa, cancel_parked(&q));
             alc_bench_samples_add(&pf, cancel_parked(&f));
+        }
+        for (int i = 0; i < nb; i++) {
+            uint64_t r;
             alc_bench_samples_add(&ba, cancel_busy(&a, &r));
             alc_bench_samples_add(&ra, r);
             alc_bench_samples_add(&bq, cancel_busy(&q, &r));
@@ -680,22 +691,22 @@ static void fig_cancel(void) {
             alc_bench_samples_add(&rf, r);
         }
         char fig[160];
-        snprintf(fig, sizeof fig, "cancel → cancelled, parked script, p50, %s", pins[k].label);
-        row(fig, (double)alc_bench_samples_pct(&pa, 50), (double)alc_bench_samples_pct(&pf, 50), "floor", U_US, T_INFO, 0);
-        snprintf(fig, sizeof fig, "cancel → cancelled, parked script, p99, %s", pins[k].label);
-        row(fig, (double)alc_bench_samples_pct(&pa, 99), (double)alc_bench_samples_pct(&pf, 99), "floor", U_US,
+        snprintf(fig, sizeof fig, "cancel → cancelled, parked script, p50, %s [log off]", pins[k].label);
+        row(fig, (double)alc_bench_samples_pct(&pa, 50), (double)alc_bench_samples_pct(&pf, 50), floor_label, U_US, T_INFO, 0);
+        snprintf(fig, sizeof fig, "cancel → cancelled, parked script, p99, %s [log off]", pins[k].label);
+        row(fig, (double)alc_bench_samples_pct(&pa, 99), (double)alc_bench_samples_pct(&pf, 99), floor_label, U_US,
             T_ABS_LE, 1e6);
         snprintf(fig, sizeof fig, "cancel → alc_cancel reply, busy loop, p99, %s", pins[k].label);
-        row(fig, (double)alc_bench_samples_pct(&ra, 99), (double)alc_bench_samples_pct(&rf, 99), "floor", U_US, T_INFO, 0);
+        row(fig, (double)alc_bench_samples_pct(&ra, 99), (double)alc_bench_samples_pct(&rf, 99), floor_label, U_US, T_INFO, 0);
         snprintf(fig, sizeof fig, "cancel → loop stopped, call answered, p50, %s", pins[k].label);
-        row(fig, (double)alc_bench_samples_pct(&ba, 50), (double)alc_bench_samples_pct(&bf, 50), "floor", U_US, T_INFO, 0);
+        row(fig, (double)alc_bench_samples_pct(&ba, 50), (double)alc_bench_samples_pct(&bf, 50), floor_label, U_US, T_INFO, 0);
         snprintf(fig, sizeof fig, "cancel → loop stopped, call answered, p99, %s", pins[k].label);
-        row(fig, (double)alc_bench_samples_pct(&ba, 99), (double)alc_bench_samples_pct(&bf, 99), "floor", U_US,
+        row(fig, (double)alc_bench_samples_pct(&ba, 99), (double)alc_bench_samples_pct(&bf, 99), floor_label, U_US,
             T_ABS_LE, 1e6);
-        snprintf(fig, sizeof fig, "(diagnostic) same, ALC_LOG_LEVEL=off, p50, %s", pins[k].label);
-        row(fig, (double)alc_bench_samples_pct(&bq, 50), (double)alc_bench_samples_pct(&bf, 50), "floor", U_US, T_INFO, 0);
-        snprintf(fig, sizeof fig, "(diagnostic) same, ALC_LOG_LEVEL=off, p99, %s", pins[k].label);
-        row(fig, (double)alc_bench_samples_pct(&bq, 99), (double)alc_bench_samples_pct(&bf, 99), "floor", U_US, T_INFO, 0);
+        snprintf(fig, sizeof fig, "(diagnostic) loop stopped, call answered, p50, %s [log off]", pins[k].label);
+        row(fig, (double)alc_bench_samples_pct(&bq, 50), (double)alc_bench_samples_pct(&bf, 50), floor_label, U_US, T_INFO, 0);
+        snprintf(fig, sizeof fig, "(diagnostic) loop stopped, call answered, p99, %s [log off]", pins[k].label);
+        row(fig, (double)alc_bench_samples_pct(&bq, 99), (double)alc_bench_samples_pct(&bf, 99), floor_label, U_US, T_INFO, 0);
         server_stop(&a, 5000);
         server_stop(&q, 5000);
         alc_bench_samples_free(&bq);
@@ -764,9 +775,10 @@ static uint64_t startup_once(enum srv_kind kind, int cpu) {
     snprintf(home, sizeof home, "ALC_HOME=%s", opt_home);
     const char *alc_env[] = {home, "ALC_SESSION_TTL=10800", "ALC_SESSION_RETENTION=600", NULL};
     const char *argv_alc[] = {opt_alc, NULL}, *argv_floor[] = {opt_floor, NULL}, *argv_peer[] = {opt_node, opt_peer, NULL};
-    s.name = kind == SRV_ALC ? "alc" : kind == SRV_FLOOR ? "floor" : "ts-sdk";
+    s.name = kind == SRV_ALC ? "alc" : kind == SRV_FLOOR ? floor_label : "ts-sdk";
+    bool alc_like = kind == SRV_ALC || (kind == SRV_FLOOR && opt_floor_is_alc);
     s.p = alc_bench_spawn(kind == SRV_ALC ? argv_alc : kind == SRV_FLOOR ? argv_floor : argv_peer,
-                          kind == SRV_ALC ? alc_env : NULL, cpu, opt_server_log);
+                          alc_like ? alc_env : NULL, cpu, opt_server_log);
     if (!s.p) alc_bench_die("cannot start %s", s.name);
     if (alc_bench_initialize(s.p, TIMEOUT_MS) != 0) alc_bench_die("%s: initialize failed", s.name);
     uint64_t t = alc_bench_now_ns() - t0;
@@ -792,10 +804,10 @@ static void fig_startup(void) {
         }
         char fig[160];
         snprintf(fig, sizeof fig, "exec → initialize answered p50, %s", pins[k].label);
-        row(fig, (double)alc_bench_samples_pct(&xa, 50), (double)alc_bench_samples_pct(&xf, 50), "floor", U_MS,
+        row(fig, (double)alc_bench_samples_pct(&xa, 50), (double)alc_bench_samples_pct(&xf, 50), floor_label, U_MS,
             T_ABS_LE, 5e6);
         snprintf(fig, sizeof fig, "exec → initialize answered p99, %s", pins[k].label);
-        row(fig, (double)alc_bench_samples_pct(&xa, 99), (double)alc_bench_samples_pct(&xf, 99), "floor", U_MS,
+        row(fig, (double)alc_bench_samples_pct(&xa, 99), (double)alc_bench_samples_pct(&xf, 99), floor_label, U_MS,
             T_ABS_LE, 5e6);
         if (opt_peer) {
             for (int i = 0; i < (opt_quick ? 3 : 15); i++) alc_bench_samples_add(&xt, startup_once(SRV_PEER, pins[k].server_cpu));
@@ -814,8 +826,9 @@ static void fig_startup(void) {
 
 static void usage(void) {
     fprintf(stderr,
-            "usage: alc_bench --alc PATH --floor PATH [--peer echo_server.mjs] [--node PATH] [--home DIR]\n"
-            "                 [--server-log FILE] [--big N] [--quick] [FIGURE...]\n"
+            "usage: alc_bench --alc PATH (--floor PATH | --baseline-alc PATH) [--peer echo_server.mjs]\n"
+            "                 [--node PATH] [--home DIR] [--server-log FILE] [--big N] [--quick] [FIGURE...]\n"
+            "--baseline-alc: measure against another alc build (same settings) instead of the floor server\n"
             "FIGURE: pause spawn concurrency throughput cancel peer startup (default: all)\n");
     exit(2);
 }
@@ -828,6 +841,11 @@ int main(int argc, char **argv) {
         if (strcmp(a, "--quick") == 0) opt_quick = 1;
         else if (i + 1 < argc && strcmp(a, "--alc") == 0) opt_alc = argv[++i];
         else if (i + 1 < argc && strcmp(a, "--floor") == 0) opt_floor = argv[++i];
+        else if (i + 1 < argc && strcmp(a, "--baseline-alc") == 0) {
+            opt_floor = argv[++i];
+            opt_floor_is_alc = 1;
+            floor_label = "baseline alc";
+        }
         else if (i + 1 < argc && strcmp(a, "--peer") == 0) opt_peer = argv[++i];
         else if (i + 1 < argc && strcmp(a, "--node") == 0) opt_node = argv[++i];
         else if (i + 1 < argc && strcmp(a, "--home") == 0) opt_home = argv[++i];
@@ -843,6 +861,7 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < sizeof all / sizeof *all; i++) figs[nf++] = all[i];
     }
     for (int i = 0; i < nf; i++) {
+        uint64_t t0 = alc_bench_now_ns();
         if (strcmp(figs[i], "pause") == 0) fig_pause();
         else if (strcmp(figs[i], "spawn") == 0) fig_spawn();
         else if (strcmp(figs[i], "concurrency") == 0) fig_concurrency();
@@ -851,6 +870,7 @@ int main(int argc, char **argv) {
         else if (strcmp(figs[i], "peer") == 0) fig_peer();
         else if (strcmp(figs[i], "startup") == 0) fig_startup();
         else usage();
+        fprintf(stderr, "bench: %s took %.1f s\n", figs[i], (double)(alc_bench_now_ns() - t0) / 1e9);
     }
     fprintf(stderr, "bench: %d targets met, %d missed\n", rows_pass, rows_fail);
     return 0;
