@@ -282,7 +282,8 @@ static int pmain_setup(lua_State *L) {
     lua_setglobal(L, "alc");                                      // args
     if (a->env->ctx) alc_json_push_cjson(L, a->env->ctx); else lua_newtable(L);
     lua_setglobal(L, "ctx");
-    if (luaL_loadbufferx(L, (const char *)alc_prelude_lua, alc_prelude_lua_len, "=prelude", "t") != LUA_OK)
+    /* precompiled at build time by scripts/embed_bytecode.c with this same Lua library */
+    if (luaL_loadbufferx(L, (const char *)alc_prelude_lua, alc_prelude_lua_len, "=prelude", "b") != LUA_OK)
         return lua_error(L);
     lua_call(L, 0, 0);
     return 0;
