@@ -40,6 +40,8 @@ void alc_lua_enter(lua_State *L);
 void alc_lua_leave(void);
 /* Arms the stop hook on every state this thread is executing (async-signal-safe). */
 void alc_lua_arm_stop_active(void);
+/* ThreadSanitizer builds only: a permanent count hook that polls the cancel flag. */
+void alc_lua_install_poll_hook(lua_State *L);
 /* Installs the coroutine / xpcall / setmetatable wrappers that keep cancellation working. */
 void alc_lua_open_interrupt(lua_State *L);
 

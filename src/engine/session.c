@@ -511,6 +511,9 @@ static void run_session(alc_session *s) {
         free(copy);
         return;
     }
+#if defined(__SANITIZE_THREAD__)
+    alc_lua_install_poll_hook(L); /* TSan holds back the cancel signal during pure Lua loops */
+#endif
     set_lua_running(s, L);
     /* checkpoint A: no Lua of the script runs after a cancel */
     int status = LUA_OK;

@@ -48,6 +48,23 @@ void alc_lua_arm_stop_active(void) {
     for (int i = 0; i < n && i < MAX_ACTIVE; i++) alc_lua_arm_stop_hook(active[i]);
 }
 
+/* Polling alternative for ThreadSanitizer builds: TSan delivers asynchronous signals only
+ * when the thread calls an intercepted function, which a pure Lua loop never does, so there
+ * a permanent count hook polls the session's cancel flag instead (costly: about 2x on tight
+ * loops, see CONVENTIONS M5; never used in normal builds). */
+static void poll_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    const alc_lua_host *h = alc_lua_host_of(L);
+    if (h->cancelled(h->ud)) {
+        alc_lua_arm_stop_hook(L);
+        luaL_error(L, "cancelled");
+    }
+}
+
+void alc_lua_install_poll_hook(lua_State *L) {
+    lua_sethook(L, poll_hook, LUA_MASKCOUNT, 10000);
+}
+
 /* Marks L as executing on this thread (innermost last). */
 void alc_lua_enter(lua_State *L) {
     int n = n_active;
