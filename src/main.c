@@ -99,6 +99,7 @@ int main(int argc, char **argv) {
     }
     close(devnull);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN); /* a file size limit makes writes fail with EFBIG instead */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop_signal;

@@ -46,6 +46,9 @@ void alc_out_free(alc_out *o);
 /* Installs a tap called under the output lock for every line written (and by
  * alc_out_tap_in for lines read). Call before other threads start. */
 void alc_out_set_tap(alc_out *o, alc_out_tap_fn fn, void *ud);
+/* Installs fn, called once (with the output lock held; it must only set flags or send a
+ * signal) when the peer is found gone. Call before other threads start. */
+void alc_out_set_on_closed(alc_out *o, void (*fn)(void *ud), void *ud);
 /* Reports an input line to the tap (keeps "in" and "out" in one order). */
 void alc_out_tap_in(alc_out *o, const char *line, size_t len);
 /*

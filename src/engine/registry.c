@@ -75,15 +75,15 @@ static void map_remove_locked(alc_registry *r, alc_session *s) {
 static void *gc_main(void *arg) {
     alc_registry *r = arg;
     const alc_config *cfg = r->cfg;
-    int64_t tick = 1000;
+    int64_t tick = 250; /* also how soon an elapsed-time budget is enforced */
     if (cfg->retention_ms < tick) tick = cfg->retention_ms > 50 ? cfg->retention_ms : 50;
     alc_mutex_lock(&r->mu);
     while (!r->stop) {
         alc_cond_timedwait_ns(&r->cond, &r->mu, tick * 1000000);
         if (r->stop) break;
         int64_t now = alc_now_ms();
-        alc_session *drop[128], *idle[128];
-        size_t nd = 0, ni = 0;
+        alc_session *drop[128], *idle[128], *late[128];
+        size_t nd = 0, ni = 0, nl = 0;
         for (int b = 0; b < ALC_REG_BUCKETS; b++) {
             alc_session **pp = &r->buckets[b];
             while (*pp) {
@@ -92,6 +92,9 @@ static void *gc_main(void *arg) {
                 bool expired = alc_state_is_terminal(s->state) && s->ended_mono_ms &&
                                now - s->ended_mono_ms >= cfg->retention_ms;
                 bool is_idle = s->state == ALC_STATE_PAUSED && now - s->last_active_mono_ms >= cfg->session_ttl_ms;
+                /* a running script past its elapsed-time budget (it may never call alc.llm) */
+                bool is_late = s->state == ALC_STATE_RUNNING && s->metrics.max_elapsed_ms >= 0 &&
+                               alc_metrics_elapsed_ms(&s->metrics) > s->metrics.max_elapsed_ms;
                 alc_mutex_unlock(&s->mu);
                 if (expired && nd < 128) {
                     *pp = s->next;
@@ -104,6 +107,10 @@ static void *gc_main(void *arg) {
                     alc__session_ref(s);
                     idle[ni++] = s;
                 }
+                if (is_late && nl < 128) {
+                    alc__session_ref(s);
+                    late[nl++] = s;
+                }
                 pp = &s->next;
             }
         }
@@ -113,6 +120,13 @@ static void *gc_main(void *arg) {
             snprintf(why, sizeof why, "idle for more than %lld s (ALC_SESSION_TTL)", (long long)(cfg->session_ttl_ms / 1000));
             alc_session_cancel(idle[i], "timeout", why, NULL);
             alc_session_unref(idle[i]);
+        }
+        for (size_t i = 0; i < nl; i++) {
+            char why[160];
+            snprintf(why, sizeof why, "budget_exceeded: max_elapsed_ms (%lldms) reached while the script was running",
+                     late[i]->metrics.max_elapsed_ms);
+            alc__session_timeout(late[i], why);
+            alc_session_unref(late[i]);
         }
         for (size_t i = 0; i < nd; i++) alc_session_unref(drop[i]); /* the map's reference */
         alc_mutex_lock(&r->mu);

@@ -672,6 +672,25 @@ out:
     return rc;
 }
 
+/* Fails a running session whose elapsed-time budget is used up (kind "timeout"): stops its
+ * Lua like a cancel, but the session ends failed with msg. Called by the GC thread. */
+void alc__session_timeout(alc_session *s, const char *msg) {
+    char *m = strdup(msg);
+    alc_mutex_lock(&s->mu);
+    if (s->state == ALC_STATE_RUNNING) {
+        free(s->error);
+        s->error = m;
+        m = NULL;
+        s->fail_kind = "timeout";
+        atomic_store(&s->cancel_flag, true);
+        alc__session_transition(s, ALC_STATE_FAILED);
+        alc_cond_broadcast(&s->cond);
+        if (s->thread_alive && s->lua_running) pthread_kill(s->thread, CANCEL_SIGNAL);
+    }
+    alc_mutex_unlock(&s->mu);
+    free(m);
+}
+
 /* Attaches a waiter to a paused session; see session.h. */
 int alc_session_attach(alc_session *s, const alc_waiter *w) {
     alc_mutex_lock(&s->mu);

@@ -117,6 +117,7 @@ void alc__thread_set_lua(lua_State *L, atomic_bool *cancel_flag);
 int alc__host_fork(void *ud, const char *const *names, size_t n, const char *ctx_json, bool abort_on_error,
                    char **out, char *err, size_t errlen);
 
+void alc__session_timeout(alc_session *s, const char *msg);
 /* session.c: the thread body */
 void *alc__session_main(void *arg);
 void alc__session_free(alc_session *s);

@@ -99,6 +99,17 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n) {
 }
 
 // Writes code point cp (< 0x110000, not a surrogate) as UTF-8 into p; returns the byte count.
+// True iff s[0..n) is well-formed UTF-8.
+static bool utf8_ok(const char *s, size_t n) {
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq_len(u + i, n - i);
+        if (!k) return false;
+        i += k;
+    }
+    return true;
+}
+
 static size_t utf8_put(char *p, uint32_t cp) {
     if (cp < 0x80) {
         p[0] = (char)cp;
@@ -373,8 +384,25 @@ typedef struct {
     size_t klen;
     int vidx;          // stack index of the value
     bool numkey;       // key text lives in num instead of k
+    bool owned;        // k is a malloc'd UTF-8 repair of the Lua key (freed after encoding)
     char num[40];
 } okey;
+
+// Copy of s[0..n) with every byte that is not part of well-formed UTF-8 replaced by U+FFFD.
+static char *utf8_repair(const char *s, size_t n, size_t *outlen) {
+    char *out = malloc(n * 3 + 1);
+    if (!out) return NULL;
+    size_t o = 0;
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq_len(u + i, n - i);
+        if (k) { memcpy(out + o, s + i, k); o += k; i += k; }
+        else { memcpy(out + o, "\xEF\xBF\xBD", 3); o += 3; i++; }
+    }
+    out[o] = '\0';
+    *outlen = o;
+    return out;
+}
 
 static const char *okey_text(const okey *o) {
     return o->numkey ? o->num : o->k;
@@ -411,9 +439,37 @@ static int enc_object(enc *e, int idx) {
         }
         okey *o = &keys[nk];
         o->numkey = false;
+        o->owned = false;
         int kt = lua_type(L, -2);
         if (kt == LUA_TSTRING) {
             o->k = lua_tolstring(L, -2, &o->klen);   // a string: no conversion, no allocation
+            o->owned = false;
+            /* invalid UTF-8 in a key is repaired like in values; two keys that become equal
+             * that way are caught by the duplicate check below */
+            if (!utf8_ok(o->k, o->klen)) {
+                size_t rl;
+                char *rep = utf8_repair(o->k, o->klen, &rl);
+                if (!rep) {
+                    enc_fail(e, ALC_E_NOMEM, "out of memory");
+                    goto fail;
+                }
+                o->k = rep;
+                o->klen = rl;
+                o->owned = true;
+                if (enc_want_warning(e)) {
+                    char path[256];
+                    render_path(e, path, sizeof path);
+                    enc_warnf(e, "invalid UTF-8 in an object key at %s replaced by U+FFFD", path);
+                }
+                nk++; /* counted now so that the clean-up frees it even if we fail below */
+                lua_rotate(L, -2, 1);
+                o->vidx = lua_gettop(L) - 1;
+                if (!lua_checkstack(L, 3)) {
+                    enc_fail(e, ALC_E_NOMEM, "table too large to encode (Lua stack exhausted)");
+                    goto fail;
+                }
+                continue;
+            }
         } else if (kt == LUA_TNUMBER && lua_isinteger(L, -2)) {
             o->numkey = true;
             o->k = NULL;
@@ -444,7 +500,7 @@ static int enc_object(enc *e, int idx) {
     if (nk > 1) qsort(keys, nk, sizeof *keys, okey_cmp);
     for (size_t i = 1; i < nk; i++) {
         if (okey_cmp(&keys[i - 1], &keys[i]) == 0) {
-            snprintf(msg, sizeof msg, "duplicate object key \"%.*s\" after number conversion",
+            snprintf(msg, sizeof msg, "duplicate object key \"%.*s\" after number or UTF-8 conversion",
                      (int)(keys[i].klen > 40 ? 40 : keys[i].klen), okey_text(&keys[i]));
             enc_fail(e, ALC_E_INVAL, msg);
             goto fail;
@@ -466,6 +522,7 @@ static int enc_object(enc *e, int idx) {
     rc = 0;
 fail:
     lua_settop(L, base);                                           // ...
+    for (size_t i = 0; i < nk; i++) if (keys[i].owned) free((char *)keys[i].k);
     free(keys);
     return rc;
 }

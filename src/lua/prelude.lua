@@ -300,12 +300,20 @@ local function candidates(s, open, close)
   return spans
 end
 
+-- Decision: at most MAX_EXTRACT_TRIES candidates of each bracket kind are decoded. Each try
+-- copies and parses its span, so a hostile reply with half a million nested brackets would
+-- otherwise cost time quadratic in its size; real answers hold a handful of candidates.
+local MAX_EXTRACT_TRIES = 64
+
 local function first_table_in(s, open, close)
   if not s_find(s, open, 1, true) then return nil end
   local prev_a, prev_b
+  local tries = 0
   for _, sp in ipairs(candidates(s, open, close)) do
     local a, b = sp[1], sp[2]
     if a ~= prev_a or b ~= prev_b then
+      tries = tries + 1
+      if tries > MAX_EXTRACT_TRIES then return nil end
       local t = decode_table(s_sub(s, a, b))
       if t ~= nil then return t end
       prev_a, prev_b = a, b

@@ -44,6 +44,22 @@ static const char *check_members(const cJSON *root, const char *const *allowed) 
     return NULL;
 }
 
+/* True iff a JSON string in the text contains the escape \u0000: cJSON's strings end at NUL,
+ * so such a value would be cut short silently. Tracks string state and escapes. */
+static bool has_nul_escape(const char *s, size_t n) {
+    bool in_str = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!in_str) { if (c == '"') in_str = true; continue; }
+        if (c == '"') { in_str = false; continue; }
+        if (c != '\\' || i + 1 >= n) continue;
+        if (s[i + 1] == 'u' && i + 5 < n && s[i + 2] == '0' && s[i + 3] == '0' && s[i + 4] == '0' && s[i + 5] == '0')
+            return true;
+        i++; /* skip the escaped character */
+    }
+    return false;
+}
+
 /* Parses and validates a line; see rpc.h. */
 int alc_rpc_parse(const char *line, size_t len, alc_rpc_msg *msg, char **err_line, size_t *err_len) {
     memset(msg, 0, sizeof *msg);
@@ -55,6 +71,15 @@ int alc_rpc_parse(const char *line, size_t len, alc_rpc_msg *msg, char **err_lin
     if (!alc_utf8_valid(line, len)) {
         *err_line = alc_rpc_error_line(NULL, ALC_RPC_PARSE_ERROR, "Parse error: message is not valid UTF-8", NULL, err_len);
         return ALC_E_PARSE;
+    }
+    if (has_nul_escape(line, len)) {
+        /* answered as invalid params with the id when it can be read */
+        cJSON *peek = cJSON_ParseWithLength(line, len);
+        const cJSON *pid = cJSON_IsObject(peek) ? cJSON_GetObjectItemCaseSensitive(peek, "id") : NULL;
+        *err_line = alc_rpc_error_line(alc_rpc_valid_id(pid) ? pid : NULL, ALC_RPC_INVALID_PARAMS,
+                                       "Invalid params: strings containing U+0000 (\\u0000) are not supported", NULL, err_len);
+        cJSON_Delete(peek);
+        return ALC_E_INVAL;
     }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(line, len, &end, 0);

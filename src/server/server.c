@@ -17,6 +17,7 @@
 #include "alc/thread.h"
 #include "alc/version.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,6 +26,16 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_requested;
+
+static pthread_t reader_thread;
+
+/* The client closed our output: stop reading too. Wakes the reader blocked in read(2) with
+ * SIGTERM (whose handler only sets the stop flag; other threads block that signal). */
+static void on_output_closed(void *ud) {
+    (void)ud;
+    stop_requested = 1;
+    pthread_kill(reader_thread, SIGTERM);
+}
 
 /* Async-signal-safe stop request (SIGTERM/SIGINT handler). */
 void alc_server_request_stop(void) { stop_requested = 1; }
@@ -313,11 +324,17 @@ static void handle_tools_call(alc_server *s, const alc_rpc_msg *m) {
     }
     alc_call call = {.srv = s, .id = cJSON_Duplicate(m->id, 1), .args = args};
     const char *unknown = unknown_argument(def, args);
+    const char *dup = NULL;
+    for (const cJSON *a = args->child; a && !dup; a = a->next)
+        for (const cJSON *b = a->next; b && !dup; b = b->next)
+            if (strcmp(a->string, b->string) == 0) dup = a->string;
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(m->params, "_meta");
     const cJSON *tok = cJSON_IsObject(meta) ? cJSON_GetObjectItemCaseSensitive(meta, "progressToken") : NULL;
     if (tok && alc_rpc_valid_id(tok)) call.progress_token = cJSON_Duplicate(tok, 1);
     if (!call.id) {
         reply_error(s, m->id, ALC_RPC_INTERNAL_ERROR, "Internal error: out of memory");
+    } else if (dup) {
+        alc_call_fail(&call, "Invalid arguments: '%.100s' is given more than once", dup);
     } else if (unknown) {
         alc_call_fail(&call, "Invalid arguments: unknown argument '%.100s' for %s", unknown, def->name);
     } else {
@@ -397,6 +414,8 @@ int alc_server_run(const alc_config *cfg, int in_fd, int out_fd) {
     srv.in = alc_reader_new(in_fd, cfg->max_line);
     srv.tools_list_json = alc_tools_list_json();
     if (!srv.out || !srv.in || !srv.tools_list_json) goto done;
+    reader_thread = pthread_self();
+    alc_out_set_on_closed(srv.out, on_output_closed, NULL);
     alc_record_start(srv.out, cfg->home, &rec); /* ALC_RECORD / --record; never fails serving */
     if ((rc = alc_registry_new(cfg, &srv.reg)) != ALC_OK) goto done;
     if ((rc = alc_sampling_new(&srv, &srv.sampling)) != ALC_OK) goto done;

@@ -140,6 +140,8 @@ struct alc_out {
     bool closed;         /* guarded by mu; set on EPIPE or write error */
     atomic_bool closed_flag; /* lock-free copy of closed for alc_out_closed */
     alc_out_tap_fn tap;  /* set before threads start */
+    void (*on_closed)(void *ud); /* set before threads start */
+    void *on_closed_ud;
     void *tap_ud;
 };
 
@@ -158,6 +160,11 @@ void alc_out_free(alc_out *o) {
     if (o->fd >= 0) close(o->fd);
     alc_mutex_deinit(&o->mu);
     free(o);
+}
+
+void alc_out_set_on_closed(alc_out *o, void (*fn)(void *ud), void *ud) {
+    o->on_closed = fn;
+    o->on_closed_ud = ud;
 }
 
 void alc_out_set_tap(alc_out *o, alc_out_tap_fn fn, void *ud) {
@@ -185,6 +192,7 @@ static int write_locked(alc_out *o, const char *line, size_t len) {
             if (errno == EINTR) continue;
             o->closed = true;
             atomic_store(&o->closed_flag, true);
+            if (o->on_closed) o->on_closed(o->on_closed_ud);
             return ALC_E_CLOSED;
         }
         size_t k = (size_t)n;
