@@ -9,6 +9,8 @@
 #ifndef ALC_ERROR_H
 #define ALC_ERROR_H
 
+#include <stddef.h>
+
 /*      name              json-rpc  message */
 #define ALC_ERR_MAP(XX)                                                        \
     XX(NOMEM,            -32603, "out of memory")                              \
@@ -54,5 +56,8 @@ const char *alc_err_name(int rc);
 const char *alc_err_message(int rc);
 /* Returns the JSON-RPC error code a failure rc maps to (-32603 for unknown codes). */
 int alc_err_rpc_code(int rc);
+
+/* Writes a formatted message into err (errlen bytes) when err is not NULL. */
+void alc_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

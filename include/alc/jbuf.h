@@ -38,4 +38,8 @@ char *alc_json_print_sorted(cJSON *tree);
 /* Sorts object keys recursively in place (byte order). */
 void alc_json_sort_keys(cJSON *tree);
 
+/* Reads a JSON number as an integer without undefined behaviour: true and *out when d is
+ * finite, integral and within [-2^63, 2^63); false otherwise (1e19, 1e400, NaN, 2.5). */
+bool alc_double_to_ll(double d, long long *out);
+
 #endif

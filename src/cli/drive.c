@@ -208,8 +208,9 @@ static void on_event(void *ud, const alc_event *ev) {
         char *msg = cJSON_IsString(m) ? strdup(m->valuestring) : NULL;
         alc_mutex_lock(&d->mu);
         d->has_progress = true;
-        d->step = cJSON_IsNumber(st) ? (long long)st->valuedouble : 0;
-        d->total = cJSON_IsNumber(to) ? (long long)to->valuedouble : 0;
+        d->step = d->total = 0;
+        if (cJSON_IsNumber(st)) (void)alc_double_to_ll(st->valuedouble, &d->step);
+        if (cJSON_IsNumber(to)) (void)alc_double_to_ll(to->valuedouble, &d->total);
         free(d->progress_msg);
         d->progress_msg = msg;
         alc_mutex_unlock(&d->mu);

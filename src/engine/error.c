@@ -4,7 +4,9 @@
  */
 #include "alc/error.h"
 
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 static const struct {
     const char *name;
@@ -38,4 +40,13 @@ const char *alc_err_message(int rc) {
 int alc_err_rpc_code(int rc) {
     int i = index_of(rc);
     return (i <= 0) ? -32603 : err_table[i].rpc;
+}
+
+/* Writes a formatted message into err (errlen bytes) when err is not NULL. */
+void alc_errf(char *err, size_t errlen, const char *fmt, ...) {
+    if (!err || errlen == 0) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
 }

@@ -4,6 +4,7 @@
  */
 #include "alc/jbuf.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,4 +170,11 @@ void alc_json_sort_keys(cJSON *tree) {
 char *alc_json_print_sorted(cJSON *tree) {
     alc_json_sort_keys(tree);
     return cJSON_PrintUnformatted(tree);
+}
+
+/* Converts d to long long only when that is exact and defined. */
+bool alc_double_to_ll(double d, long long *out) {
+    if (!isfinite(d) || d != floor(d) || d < -9223372036854775808.0 || d >= 9223372036854775808.0) return false;
+    *out = (long long)d;
+    return true;
 }

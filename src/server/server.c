@@ -18,6 +18,7 @@
 #include "alc/version.h"
 
 #include <pthread.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -180,16 +181,18 @@ bool alc_arg_int(alc_call *c, const char *name, bool required, long long min, lo
     const cJSON *v = arg_get(c, name);
     if (present) *present = v != NULL;
     if (!v) return arg_missing(c, name, required);
-    double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
-    if (!cJSON_IsNumber(v) || d != (double)(long long)d) {
+    long long iv = 0;
+    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble)) {
         alc_call_fail(c, "Invalid arguments: '%s' must be an integer, got %s", name, json_type_name(v));
         return false;
     }
-    if ((long long)d < min || (long long)d > max) {
+    /* out-of-range values (1e19, 1e400) are refused before any conversion: casting them is
+     * undefined behaviour */
+    if (!alc_double_to_ll(v->valuedouble, &iv) || iv < min || iv > max) {
         alc_call_fail(c, "Invalid arguments: '%s' must be between %lld and %lld", name, min, max);
         return false;
     }
-    *out = (long long)d;
+    *out = iv;
     return true;
 }
 

@@ -75,11 +75,12 @@ static bool read_usage(alc_call *c, const cJSON *u, alc_answer *a) {
     for (int i = 0; i < 2; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(u, keys[i]);
         if (!v || cJSON_IsNull(v)) continue;
-        if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble != (double)(long long)v->valuedouble) {
+        long long iv;
+        if (!cJSON_IsNumber(v) || !alc_double_to_ll(v->valuedouble, &iv) || iv < 0) {
             alc_call_fail(c, "Invalid arguments: 'usage.%s' must be a non-negative integer", keys[i]);
             return false;
         }
-        *dst[i] = (long long)v->valuedouble;
+        *dst[i] = iv;
         a->has_usage = true;
     }
     return true;
@@ -166,7 +167,9 @@ static bool parse_filter(alc_call *c, alc_status_opts *o) {
         else if (cJSON_IsString(mode) && strcmp(mode->valuestring, "preview") == 0) {
             o->pending_mode = 2;
             const cJSON *ch = cJSON_GetObjectItemCaseSensitive(p, "chars");
-            if (cJSON_IsNumber(ch) && ch->valuedouble >= 0) o->preview_chars = (size_t)ch->valuedouble;
+            long long chars;
+            if (cJSON_IsNumber(ch) && alc_double_to_ll(ch->valuedouble, &chars) && chars >= 0)
+                o->preview_chars = chars > 1000000 ? 1000000 : (size_t)chars;
         }
         return true;
     }

@@ -43,14 +43,6 @@ static void set_errno_msg(char *err, size_t errlen, int errnum, const char *fmt,
     errno = saved;
 }
 
-/* Writes a plain formatted message into err (if any). */
-static void set_msg(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || errlen == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /*
  * Creates path and every missing parent directory, like `mkdir -p`.
@@ -169,7 +161,7 @@ int alc_fs_write_atomic_ex(const char *path, const void *data, size_t len, mode_
     bool tmp_exists = false;
 
     if (!path || !*path || (!data && len > 0)) {
-        set_msg(err, errlen, "cannot write %s: invalid argument", path ? path : "(null)");
+        alc_errf(err, errlen, "cannot write %s: invalid argument", path ? path : "(null)");
         errno = EINVAL;
         return ALC_E_INVAL;
     }
@@ -177,7 +169,7 @@ int alc_fs_write_atomic_ex(const char *path, const void *data, size_t len, mode_
     tmp = malloc(tmplen);
     dir = dir_of(path);
     if (!tmp || !dir) {
-        set_msg(err, errlen, "cannot write %s: out of memory", path);
+        alc_errf(err, errlen, "cannot write %s: out of memory", path);
         rc = ALC_E_NOMEM;
         goto fail;
     }
@@ -242,7 +234,7 @@ int alc_fs_read_file(const char *path, size_t max, char **out, size_t *len,
     if (out) *out = NULL;
     if (len) *len = 0;
     if (!path || !out) {
-        set_msg(err, errlen, "cannot read file: invalid argument");
+        alc_errf(err, errlen, "cannot read file: invalid argument");
         return ALC_E_INVAL;
     }
     fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -283,7 +275,7 @@ int alc_fs_read_file(const char *path, size_t max, char **out, size_t *len,
         if (used > max) break;
     }
     if (used > max) {
-        set_msg(err, errlen, "%s is larger than %zu bytes", path, max);
+        alc_errf(err, errlen, "%s is larger than %zu bytes", path, max);
         rc = ALC_E_TOO_LARGE;
         goto fail;
     }
@@ -294,7 +286,7 @@ int alc_fs_read_file(const char *path, size_t max, char **out, size_t *len,
     return ALC_OK;
 
 nomem:
-    set_msg(err, errlen, "cannot read %s: out of memory", path);
+    alc_errf(err, errlen, "cannot read %s: out of memory", path);
     rc = ALC_E_NOMEM;
     goto fail;
 io_fail:

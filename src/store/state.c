@@ -105,20 +105,13 @@ static void nslock_release(struct nslock *nl) {
 
 /* ---- messages and validation ------------------------------------------------------------- */
 
-static void set_msg(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || errlen == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* "<what> <path>: <strerror(errnum)>" */
 static void set_sys_msg(char *err, size_t errlen, const char *what, const char *path, int errnum) {
     char reason[128];
     if (strerror_r(errnum, reason, sizeof reason) != 0)
         snprintf(reason, sizeof reason, "error %d", errnum);
-    set_msg(err, errlen, "%s %s: %s", what, path, reason);
+    alc_errf(err, errlen, "%s %s: %s", what, path, reason);
 }
 
 /*
@@ -136,7 +129,7 @@ int alc_state_check_namespace(const char *ns, size_t len, char *err, size_t errl
     if (ok) return ALC_OK;
     // %.*s stops at an embedded NUL, which is what a reader of the message expects to see.
     int shown = len > 256 ? 256 : (int)len;
-    set_msg(err, errlen, "Invalid namespace: '%.*s%s'", ns ? shown : 0, ns ? ns : "",
+    alc_errf(err, errlen, "Invalid namespace: '%.*s%s'", ns ? shown : 0, ns ? ns : "",
             ns && len > 256 ? "..." : "");
     return ALC_E_INVAL;
 }
@@ -148,15 +141,15 @@ int alc_state_check_namespace(const char *ns, size_t len, char *err, size_t errl
  */
 int alc_state_check_key(const char *key, size_t len, char *err, size_t errlen) {
     if (!key || len == 0) {
-        set_msg(err, errlen, "Invalid key: key must not be empty");
+        alc_errf(err, errlen, "Invalid key: key must not be empty");
         return ALC_E_INVAL;
     }
     if (len > ALC_STATE_KEY_MAX) {
-        set_msg(err, errlen, "Invalid key: longer than %d bytes", ALC_STATE_KEY_MAX);
+        alc_errf(err, errlen, "Invalid key: longer than %d bytes", ALC_STATE_KEY_MAX);
         return ALC_E_INVAL;
     }
     if (memchr(key, '\0', len)) {
-        set_msg(err, errlen, "Invalid key: contains a NUL byte");
+        alc_errf(err, errlen, "Invalid key: contains a NUL byte");
         return ALC_E_INVAL;
     }
     return ALC_OK;
@@ -180,12 +173,12 @@ static bool nests_deeper_than(const cJSON *item, int room) {
 /* A value must be non-NULL and re-parseable once stored inside the namespace object. */
 static int check_value(const cJSON *value, char *err, size_t errlen) {
     if (!value) {
-        set_msg(err, errlen, "Invalid value: NULL");
+        alc_errf(err, errlen, "Invalid value: NULL");
         return ALC_E_INVAL;
     }
     if ((cJSON_IsArray(value) || cJSON_IsObject(value)) &&
         nests_deeper_than(value, CJSON_NESTING_LIMIT - 2)) {
-        set_msg(err, errlen, "Invalid value: nested deeper than %d levels", CJSON_NESTING_LIMIT - 2);
+        alc_errf(err, errlen, "Invalid value: nested deeper than %d levels", CJSON_NESTING_LIMIT - 2);
         return ALC_E_INVAL;
     }
     return ALC_OK;
@@ -247,20 +240,20 @@ static int txn_load(txn *t, enum txn_mode mode, char *err, size_t errlen) {
     if (t->map) {
         while (at < len && strchr(" \t\r\n", buf[at]) && buf[at] != '\0') at++;
         if (at < len) {
-            set_msg(err, errlen, "state file %s is corrupt: unexpected data after the JSON "
+            alc_errf(err, errlen, "state file %s is corrupt: unexpected data after the JSON "
                     "value at byte %zu", t->json_path, at);
             free(buf);
             return ALC_E_IO;
         }
     } else {
-        set_msg(err, errlen, "state file %s is corrupt: invalid JSON near byte %zu",
+        alc_errf(err, errlen, "state file %s is corrupt: invalid JSON near byte %zu",
                 t->json_path, at);
         free(buf);
         return ALC_E_IO;
     }
     free(buf);
     if (!cJSON_IsObject(t->map)) {
-        set_msg(err, errlen, "state file %s is corrupt: top-level value is not an object",
+        alc_errf(err, errlen, "state file %s is corrupt: top-level value is not an object",
                 t->json_path);
         return ALC_E_IO;
     }
@@ -268,7 +261,7 @@ static int txn_load(txn *t, enum txn_mode mode, char *err, size_t errlen) {
 empty:
     t->map = cJSON_CreateObject();
     if (!t->map) {
-        set_msg(err, errlen, "out of memory");
+        alc_errf(err, errlen, "out of memory");
         return ALC_E_NOMEM;
     }
     return ALC_OK;
@@ -295,7 +288,7 @@ static int txn_begin(txn *t, const char *root, const char *ns, enum txn_mode mod
     memset(t, 0, sizeof *t);
     t->fd = -1;
     if (!root || !*root) {
-        set_msg(err, errlen, "state root is not set");
+        alc_errf(err, errlen, "state root is not set");
         return ALC_E_INVAL;
     }
     rc = alc_state_check_namespace(ns, ns ? strlen(ns) : 0, err, errlen);
@@ -323,7 +316,7 @@ static int txn_begin(txn *t, const char *root, const char *ns, enum txn_mode mod
     if (rc != ALC_OK) goto fail;
     return ALC_OK;
 nomem:
-    set_msg(err, errlen, "out of memory");
+    alc_errf(err, errlen, "out of memory");
     rc = ALC_E_NOMEM;
 fail:
     txn_end(t);
@@ -335,7 +328,7 @@ static int txn_save(txn *t, char *err, size_t errlen) {
     if (t->fd < 0) alc_panic("state: save without the namespace file lock");
     char *text = cJSON_Print(t->map);
     if (!text) {
-        set_msg(err, errlen, "out of memory");
+        alc_errf(err, errlen, "out of memory");
         return ALC_E_NOMEM;
     }
     int rc = alc_fs_write_atomic(t->json_path, text, strlen(text), 0600, err, errlen);
@@ -356,7 +349,7 @@ int alc_state_get(const char *root, const char *ns, const char *key, cJSON **out
     txn t;
     if (out) *out = NULL;
     if (!out) {
-        set_msg(err, errlen, "Invalid argument: out is NULL");
+        alc_errf(err, errlen, "Invalid argument: out is NULL");
         return ALC_E_INVAL;
     }
     int rc = check_cstr_key(key, err, errlen);
@@ -390,7 +383,7 @@ int alc_state_set(const char *root, const char *ns, const char *key, const cJSON
     if (rc != ALC_OK) return rc;
     cJSON *dup = cJSON_Duplicate(value, 1);
     if (!dup) {
-        set_msg(err, errlen, "out of memory");
+        alc_errf(err, errlen, "out of memory");
         return ALC_E_NOMEM;
     }
     rc = txn_begin(&t, root, ns, TXN_CREATE, err, errlen);
@@ -403,7 +396,7 @@ int alc_state_set(const char *root, const char *ns, const char *key, const cJSON
                      : cJSON_AddItemToObject(t.map, key, dup);
     if (!added) {
         cJSON_Delete(dup);  // convention 11(a): a failed add leaves the item with us
-        set_msg(err, errlen, "out of memory");
+        alc_errf(err, errlen, "out of memory");
         rc = ALC_E_NOMEM;
     } else {
         rc = txn_save(&t, err, errlen);
@@ -427,7 +420,7 @@ int alc_state_keys(const char *root, const char *ns, cJSON **out_array, char *er
     cJSON *arr = NULL;
     if (out_array) *out_array = NULL;
     if (!out_array) {
-        set_msg(err, errlen, "Invalid argument: out_array is NULL");
+        alc_errf(err, errlen, "Invalid argument: out_array is NULL");
         return ALC_E_INVAL;
     }
     int rc = txn_begin(&t, root, ns, TXN_READ, err, errlen);
@@ -455,7 +448,7 @@ int alc_state_keys(const char *root, const char *ns, cJSON **out_array, char *er
     *out_array = arr;
     return ALC_OK;
 nomem:
-    set_msg(err, errlen, "out of memory");
+    alc_errf(err, errlen, "out of memory");
     free(names);
     cJSON_Delete(arr);
     txn_end(&t);
@@ -496,7 +489,7 @@ int alc_state_has(const char *root, const char *ns, const char *key, bool *has,
     txn t;
     if (has) *has = false;
     if (!has) {
-        set_msg(err, errlen, "Invalid argument: has is NULL");
+        alc_errf(err, errlen, "Invalid argument: has is NULL");
         return ALC_E_INVAL;
     }
     int rc = check_cstr_key(key, err, errlen);
@@ -523,7 +516,7 @@ int alc_state_set_nx(const char *root, const char *ns, const char *key, const cJ
     if (rc != ALC_OK) return rc;
     cJSON *dup = cJSON_Duplicate(value, 1);
     if (!dup) {
-        set_msg(err, errlen, "out of memory");
+        alc_errf(err, errlen, "out of memory");
         return ALC_E_NOMEM;
     }
     rc = txn_begin(&t, root, ns, TXN_CREATE, err, errlen);
@@ -535,7 +528,7 @@ int alc_state_set_nx(const char *root, const char *ns, const char *key, const cJ
         cJSON_Delete(dup);
     } else if (!cJSON_AddItemToObject(t.map, key, dup)) {
         cJSON_Delete(dup);
-        set_msg(err, errlen, "out of memory");
+        alc_errf(err, errlen, "out of memory");
         rc = ALC_E_NOMEM;
     } else {
         rc = txn_save(&t, err, errlen);
@@ -562,20 +555,20 @@ int alc_state_incr(const char *root, const char *ns, const char *key, double del
     if (rc != ALC_OK) return rc;
     cJSON *item = cJSON_GetObjectItemCaseSensitive(t.map, key);
     if (item && !cJSON_IsNumber(item)) {
-        set_msg(err, errlen, "incr: value at '%s' is not a number", key);
+        alc_errf(err, errlen, "incr: value at '%s' is not a number", key);
         rc = ALC_E_INVAL;
         goto done;
     }
     double result = (item ? item->valuedouble : dflt) + delta;
     if (!isfinite(result)) {
-        set_msg(err, errlen, "incr: result for '%s' is not finite", key);
+        alc_errf(err, errlen, "incr: result for '%s' is not finite", key);
         rc = ALC_E_INVAL;
         goto done;
     }
     if (item) {
         cJSON_SetNumberValue(item, result);
     } else if (!cJSON_AddNumberToObject(t.map, key, result)) {
-        set_msg(err, errlen, "out of memory");
+        alc_errf(err, errlen, "out of memory");
         rc = ALC_E_NOMEM;
         goto done;
     }

@@ -51,14 +51,6 @@ static void io_lock(void) {
 
 static void io_unlock(void) { alc_mutex_unlock(&io_mu); }
 
-static void set_msg(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_msg(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || errlen == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- ids and strings ------------------------------------------------------------------- */
 
@@ -291,7 +283,7 @@ static int read_json(const char *path, size_t max, cJSON **out, char *err, size_
     free(text);
     if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);
-        set_msg(err, errlen, "%s is not a JSON object", path);
+        alc_errf(err, errlen, "%s is not a JSON object", path);
         return ALC_E_PARSE;
     }
     *out = j;
@@ -302,7 +294,7 @@ static int read_json(const char *path, size_t max, cJSON **out, char *err, size_
 static int write_doc(const char *path, cJSON *doc, bool pretty, char *err, size_t errlen) {
     char *text = pretty ? print_pretty(doc) : alc_json_print_sorted(doc);
     if (!text) {
-        set_msg(err, errlen, "cannot write %s: out of memory", path);
+        alc_errf(err, errlen, "cannot write %s: out of memory", path);
         return ALC_E_NOMEM;
     }
     /* logs are replaced atomically but not fsynced: they are written on the reply path of
@@ -332,11 +324,11 @@ int alc_transcript_write(const char *log_dir, const alc_transcript *t, char *err
     char *path = NULL, *mpath = NULL;
     int rc = ALC_E_NOMEM;
     if (!log_dir || !*log_dir || !t) {
-        set_msg(err, errlen, "cannot write the session log: no log directory");
+        alc_errf(err, errlen, "cannot write the session log: no log directory");
         return ALC_E_INVAL;
     }
     if (!alc_transcript_id_ours(t->session_id)) {
-        set_msg(err, errlen, "invalid session id '%.64s'", t->session_id ? t->session_id : "(null)");
+        alc_errf(err, errlen, "invalid session id '%.64s'", t->session_id ? t->session_id : "(null)");
         return ALC_E_INVAL;
     }
     log = build_log(t);
@@ -346,13 +338,13 @@ int alc_transcript_write(const char *log_dir, const alc_transcript *t, char *err
     if (!meta || !path || !mpath ||
         !add(meta, "ended_at", cJSON_CreateNumber((double)t->ended_at_ms)) ||
         !add(meta, "state", cJSON_CreateString(t->state ? t->state : "done"))) {
-        set_msg(err, errlen, "cannot write the session log: out of memory");
+        alc_errf(err, errlen, "cannot write the session log: out of memory");
         goto out;
     }
     io_lock();
     if (alc_fs_mkdirs(log_dir, DIR_MODE) != ALC_OK) {
         int e = errno;
-        set_msg(err, errlen, "cannot create log directory %s: %s", log_dir, strerror(e));
+        alc_errf(err, errlen, "cannot create log directory %s: %s", log_dir, strerror(e));
         rc = ALC_E_IO;
     } else {
         rc = write_doc(path, log, true, err, errlen);
@@ -385,11 +377,11 @@ int alc_transcript_add_note(const char *log_dir, const char *session_id, const c
     char *path = NULL, *mpath = NULL;
     int rc;
     if (!log_dir || !content || !notes_count) {
-        set_msg(err, errlen, "invalid argument");
+        alc_errf(err, errlen, "invalid argument");
         return ALC_E_INVAL;
     }
     if (!alc_transcript_id_valid(session_id)) {
-        set_msg(err, errlen, "invalid session id '%.64s'", session_id ? session_id : "(null)");
+        alc_errf(err, errlen, "invalid session id '%.64s'", session_id ? session_id : "(null)");
         return ALC_E_INVAL;
     }
     path = path_for(log_dir, session_id, ".json");
@@ -397,13 +389,13 @@ int alc_transcript_add_note(const char *log_dir, const char *session_id, const c
     if (!path || !mpath) {
         free(path);
         free(mpath);
-        set_msg(err, errlen, "out of memory");
+        alc_errf(err, errlen, "out of memory");
         return ALC_E_NOMEM;
     }
     io_lock();
     rc = read_json(path, LOG_MAX, &log, err, errlen);
     if (rc == ALC_E_IO && errno == ENOTDIR) rc = ALC_E_NOT_FOUND; /* log_dir is not a directory */
-    if (rc == ALC_E_NOT_FOUND) set_msg(err, errlen, "Log file not found for session '%s'", session_id);
+    if (rc == ALC_E_NOT_FOUND) alc_errf(err, errlen, "Log file not found for session '%s'", session_id);
     if (rc != ALC_OK) goto out;
     rc = ALC_E_NOMEM;
     cJSON *notes = cJSON_GetObjectItemCaseSensitive(log, "notes");
@@ -433,7 +425,7 @@ int alc_transcript_add_note(const char *log_dir, const char *session_id, const c
     }
     goto out;
 nomem:
-    set_msg(err, errlen, "out of memory");
+    alc_errf(err, errlen, "out of memory");
 out:
     io_unlock();
     cJSON_Delete(log);
@@ -470,7 +462,7 @@ static int scan_dir(const char *dir, log_file **out, size_t *n_out, char *err, s
     DIR *d = opendir(dir);
     if (!d) {
         if (errno == ENOENT || errno == ENOTDIR) return ALC_OK;
-        set_msg(err, errlen, "cannot read log directory %s: %s", dir, strerror(errno));
+        alc_errf(err, errlen, "cannot read log directory %s: %s", dir, strerror(errno));
         return ALC_E_IO;
     }
     log_file *v = NULL;
@@ -509,7 +501,7 @@ static int scan_dir(const char *dir, log_file **out, size_t *n_out, char *err, s
     closedir(d);
     if (rc != ALC_OK) {
         files_free(v, n);
-        set_msg(err, errlen, "out of memory");
+        alc_errf(err, errlen, "out of memory");
         return rc;
     }
     *out = v;
@@ -569,7 +561,7 @@ int alc_transcript_list(const char *log_dir, size_t limit, cJSON **out, char *er
     if (!out) return ALC_E_INVAL;
     *out = NULL;
     if (!log_dir) {
-        set_msg(err, errlen, "invalid argument");
+        alc_errf(err, errlen, "invalid argument");
         return ALC_E_INVAL;
     }
     int rc = scan_dir(log_dir, &f, &n, err, errlen);
@@ -595,7 +587,7 @@ int alc_transcript_list(const char *log_dir, size_t limit, cJSON **out, char *er
 nomem:
     cJSON_Delete(arr);
     files_free(f, n);
-    set_msg(err, errlen, "out of memory");
+    alc_errf(err, errlen, "out of memory");
     return ALC_E_NOMEM;
 }
 
@@ -649,21 +641,21 @@ int alc_transcript_detail(const char *log_dir, const char *session_id, size_t ma
     *out = NULL;
     if (len) *len = 0;
     if (!log_dir) {
-        set_msg(err, errlen, "invalid argument");
+        alc_errf(err, errlen, "invalid argument");
         return ALC_E_INVAL;
     }
     if (!alc_transcript_id_valid(session_id)) {
-        set_msg(err, errlen, "invalid session id '%.64s'", session_id ? session_id : "(null)");
+        alc_errf(err, errlen, "invalid session id '%.64s'", session_id ? session_id : "(null)");
         return ALC_E_INVAL;
     }
     char *path = path_for(log_dir, session_id, ".json");
     if (!path) {
-        set_msg(err, errlen, "out of memory");
+        alc_errf(err, errlen, "out of memory");
         return ALC_E_NOMEM;
     }
     int rc = alc_fs_read_file(path, LOG_MAX, &text, &n, err, errlen);
     if (rc == ALC_E_IO && errno == ENOTDIR) rc = ALC_E_NOT_FOUND; /* log_dir is not a directory */
-    if (rc == ALC_E_NOT_FOUND) set_msg(err, errlen, "Log file not found for session '%s'", session_id);
+    if (rc == ALC_E_NOT_FOUND) alc_errf(err, errlen, "Log file not found for session '%s'", session_id);
     if (rc != ALC_OK) {
         free(path);
         return rc;
@@ -678,7 +670,7 @@ int alc_transcript_detail(const char *log_dir, const char *session_id, size_t ma
     free(text);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        set_msg(err, errlen, "%s is not a JSON object", path);
+        alc_errf(err, errlen, "%s is not a JSON object", path);
         free(path);
         return ALC_E_PARSE;
     }
@@ -686,7 +678,7 @@ int alc_transcript_detail(const char *log_dir, const char *session_id, size_t ma
     char *t = truncate_log(root, max_chars);
     cJSON_Delete(root);
     if (!t) {
-        set_msg(err, errlen, "out of memory");
+        alc_errf(err, errlen, "out of memory");
         return ALC_E_NOMEM;
     }
     *out = t;
@@ -760,7 +752,7 @@ int alc_transcript_stats(const char *log_dir, const char *strategy, int64_t min_
     if (!out) return ALC_E_INVAL;
     *out = NULL;
     if (!log_dir) {
-        set_msg(err, errlen, "invalid argument");
+        alc_errf(err, errlen, "invalid argument");
         return ALC_E_INVAL;
     }
     int rc = scan_dir(log_dir, &f, &n, err, errlen);
@@ -817,6 +809,6 @@ nomem:
     for (size_t k = 0; k < na; k++) free(a[k].name);
     free(a);
     files_free(f, n);
-    set_msg(err, errlen, "out of memory");
+    alc_errf(err, errlen, "out of memory");
     return ALC_E_NOMEM;
 }
