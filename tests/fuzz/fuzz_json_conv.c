@@ -170,7 +170,9 @@ static int run_one(lua_State *L) {
             if (alc_json_encode_lua(L, -1, &e1, &l1, no_warn, NULL, err, sizeof err) == ALC_OK) {
                 lua_settop(L, 0);
                 check_stable(L, e1, l1);
-            } else if (!strstr(err, "deep")) {
+            } else if (!strstr(err, "deep") && !strstr(err, "after number or UTF-8 conversion")) {
+                /* cJSON accepts invalid UTF-8, so two keys differing only in invalid bytes
+                 * collide once repaired: a clear error is the expected answer there */
                 die("a cJSON value does not encode", err, strlen(err), text, n);
             }
             free(e1);
