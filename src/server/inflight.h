@@ -49,6 +49,9 @@ alc_waiter alc_inflight_waiter(alc_inflight *f);
 void alc_inflight_fail(alc_inflight *f, const char *message);
 /* Answers it with an already-built tool text (not an error) and drops the reference. */
 void alc_inflight_reply_text(alc_inflight *f, const char *text, size_t len);
+/* Starts the session of spec for the waiting call f (tools_exec.c); answers f when the start
+ * fails. Reader thread. */
+void alc_inflight_start_session(alc_server *srv, alc_inflight *f, const alc_session_spec *spec);
 /* References for holders other than the table, the engine and the caller (sampling.c). */
 void alc_inflight_ref(alc_inflight *f);
 void alc_inflight_unref(alc_inflight *f);

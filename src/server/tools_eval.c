@@ -189,16 +189,7 @@ static void start_eval(alc_call *c, const cJSON *ctx, const char *strategy, cons
         .code = EVAL_LAUNCHER, .code_len = sizeof EVAL_LAUNCHER - 1, .chunkname = chunk, .ctx = ctx,
         .strategy = strategy, .project_root = project_root,
     };
-    alc_waiter w = alc_inflight_waiter(f);
-    char id[40], err[512];
-    int rc = alc_session_start(c->srv->reg, &spec, &w, id, err, sizeof err);
-    if (rc != ALC_OK) {
-        char msg[600];
-        snprintf(msg, sizeof msg, "Session start failed: %s", err);
-        alc_inflight_fail(f, msg);
-        return;
-    }
-    alc_inflight_set_session(f, id);
+    alc_inflight_start_session(c->srv, f, &spec);
 }
 
 /* alc_eval {strategy, scenario | scenario_file | scenario_name, strategy_opts?, project_root?} */

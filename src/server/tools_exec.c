@@ -20,6 +20,21 @@
 #define MAX_CODE_FILE (64u << 20)
 
 /* Starts a session for c with the given code; answers c (now or later). */
+/* Starts the session of spec for the waiting call f; answers f when the start fails. */
+void alc_inflight_start_session(alc_server *srv, alc_inflight *f, const alc_session_spec *spec) {
+    alc_waiter w = alc_inflight_waiter(f);
+    char id[40], err[512];
+    /* the session may answer before start returns; the caller's reference keeps f valid */
+    int rc = alc_session_start(srv->reg, spec, &w, id, err, sizeof err);
+    if (rc != ALC_OK) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "Session start failed: %s", err);
+        alc_inflight_fail(f, msg);
+        return;
+    }
+    alc_inflight_set_session(f, id);
+}
+
 static void start_session(alc_call *c, const char *code, size_t len, const char *chunkname,
                           const cJSON *ctx, const char *strategy, const char *project_root) {
     alc_inflight *f = alc_inflight_begin(c->srv->inflight, c);
@@ -28,17 +43,7 @@ static void start_session(alc_call *c, const char *code, size_t len, const char 
         .code = code, .code_len = len, .chunkname = chunkname, .ctx = ctx,
         .strategy = strategy, .project_root = project_root,
     };
-    alc_waiter w = alc_inflight_waiter(f);
-    char id[40], err[512];
-    /* the session may answer before start returns; the inflight record stays valid */
-    int rc = alc_session_start(c->srv->reg, &spec, &w, id, err, sizeof err);
-    if (rc != ALC_OK) {
-        char msg[600];
-        snprintf(msg, sizeof msg, "Session start failed: %s", err);
-        alc_inflight_fail(f, msg);
-        return;
-    }
-    alc_inflight_set_session(f, id);
+    alc_inflight_start_session(c->srv, f, &spec);
 }
 
 void alc_tool_run(alc_call *c) {
