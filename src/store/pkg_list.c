@@ -342,7 +342,7 @@ static const char scaffold_template[] =
     "M.meta = {\n"
     "  name = \"@NAME@\",\n"
     "  version = \"0.1.0\",\n"
-    "  description = \"TODO: one line on what @NAME@ does\",\n"
+    "  description = \"@NAME@: describe in one line what this strategy does\",\n"
     "  category = \"custom\",\n"
     "}\n"
     "\n"
