@@ -197,6 +197,53 @@ Test(pkg, list_scaffold_and_project_init) {
     ALC_ASSERT_NO_LEAKS();
 }
 
+/* How many entries of rep's "packages" are named name. */
+static int count_named(const cJSON *rep, const char *name) {
+    int n = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(rep, "packages")) {
+        const cJSON *nm = cJSON_GetObjectItem(e, "name");
+        if (cJSON_IsString(nm) && strcmp(nm->valuestring, name) == 0) n++;
+    }
+    return n;
+}
+
+Test(pkg, variant_dir_that_is_also_a_search_root_is_listed_once_under_its_name) {
+    // alc.local.toml makes vdir both the variant package "v" and a search root; the root's own
+    // init.lua is v's entry file, not a package called "init".
+    char *home = tmp(), *proj = tmp();
+    alc_config cfg;
+    cfg_for(&cfg, home);
+    put(proj, "alc.local.toml", "[packages.v]\npath = \"vdir\"\n");
+    put(proj, "vdir/init.lua", "local M = {}\nM.meta = { name = 'v', version = '2.0.0' }\nreturn M\n");
+    put(proj, "vendor/init.lua", "return {}\n");  // an alc.lock path root pointing at a package dir
+    put(proj, "vendor/l/init.lua", "return {}\n");
+    put(proj, "alc.lock", "version = 1\n[[package]]\nname = \"l\"\nsource = { type = \"path\", path = \"vendor\" }\n");
+    cJSON *rep = NULL;
+    char err[1024];
+    cr_assert_eq(alc_pkg_list(&cfg, proj, &rep, err, sizeof err), ALC_OK, "%s", err);
+    char *shown = cJSON_PrintUnformatted(rep);
+    cr_assert_eq(count_named(rep, "init"), 0, "no package 'init': %s", shown);
+    cr_assert_eq(count_named(rep, "v"), 1, "%s", shown);
+    cr_assert_eq(count_named(rep, "l"), 1, "%s", shown);
+    const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "packages"), 0);
+    cr_assert_str_eq(cJSON_GetObjectItem(first, "name")->valuestring, "v");
+    cr_assert_str_eq(cJSON_GetObjectItem(first, "source")->valuestring, "variant");
+    cr_assert_str_eq(cJSON_GetObjectItem(first, "version")->valuestring, "2.0.0");
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(first, "active")));
+    cJSON_free(shown);
+    cJSON_Delete(rep);
+
+    // a real top-level module file next to it is still listed
+    put(proj, "vdir/other.lua", "return {}\n");
+    cr_assert_eq(alc_pkg_list(&cfg, proj, &rep, err, sizeof err), ALC_OK, "%s", err);
+    cr_assert_eq(count_named(rep, "other"), 1);
+    cr_assert_eq(count_named(rep, "init"), 0);
+    cJSON_Delete(rep);
+    alc_config_deinit(&cfg);
+    ALC_ASSERT_NO_LEAKS();
+}
+
 Test(pkg, project_layers_from_local_toml_and_lock) {
     char *proj = tmp();
     put(proj, "alc.local.toml", "[packages.v]\npath = \"vdir\"\n[packages.gone]\npath = \"/nonexistent/x\"\n"

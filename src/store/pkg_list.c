@@ -174,7 +174,8 @@ static cJSON *add_entry(lister *l, const char *name, const char *path, const cha
     return e;
 }
 
-/* Adds the packages of one root: <root>/<name>/init.lua and <root>/<name>.lua. */
+/* Adds the packages of one root: <root>/<name>/init.lua and <root>/<name>.lua (but not
+ * <root>/init.lua, which belongs to the root's own package when the root is a package dir). */
 static void list_root(lister *l, const char *root, const char *scope, const char *source, bool is_home) {
     DIR *d = opendir(root);
     if (!d) return;
@@ -202,6 +203,9 @@ static void list_root(lister *l, const char *root, const char *scope, const char
         bool ok = stat(path, &st) == 0;
         size_t nl = strlen(names[i]);
         if (ok && S_ISREG(st.st_mode) && nl > 4 && strcmp(names[i] + nl - 4, ".lua") == 0) {
+            // <root>/init.lua is the entry file of a package whose directory is itself the root
+            // (an alc.local.toml variant dir is always also a search root), not a package "init"
+            if (strcmp(names[i], "init.lua") == 0) continue;
             char stem[256];
             snprintf(stem, sizeof stem, "%.*s", (int)(nl - 4), names[i]);
             if (alc_pkg_valid_name(stem)) add_entry(l, stem, path, path, scope, link ? "linked" : source);

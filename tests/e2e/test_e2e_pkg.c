@@ -910,6 +910,8 @@ Test(e2e_pkg, project_variants_and_lock_paths_come_before_global_packages) {
     cr_assert(cJSON_IsTrue(jget(v, "active")));
     cr_assert_not_null(g);
     cr_assert(cJSON_IsFalse(jget(g, "active")), "the global myv is shadowed by the variant");
+    cr_assert_null(list_entry(l.json, "myv", 2), "myv is listed once per layer");
+    cr_assert_null(list_entry(l.json, "init", 0), "the variant dir is a search root, but its init.lua is not a package 'init'");
     cr_assert_str_eq(jstr(list_entry(l.json, "lockpkg", 0), "source"), "alc.lock");
     char *warn = cJSON_PrintUnformatted(jget(l.json, "warnings"));
     cr_assert(warn && strstr(warn, "missing_dir") && strstr(warn, "vendor_missing"), "warnings: %s", warn ? warn : "none");
