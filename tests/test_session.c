@@ -408,6 +408,33 @@ Test(session, llm_call_without_options_uses_defaults) {
     rec_free(r);
 }
 
+/* An invalid max_tokens is an error naming the field and the range (it used to become 1024). */
+Test(session, invalid_llm_max_tokens_raises_naming_the_field_and_the_range) {
+    open_default();
+    rec *r = rec_new();
+    char id[40];
+    start("local bad = { 0, -5, 2.5, 1000001, 1e300, math.maxinteger, 0/0, '100', true, {} }\n"
+          "for i, v in ipairs(bad) do\n"
+          "  local ok, err = pcall(alc.llm, 'x', { max_tokens = v })\n"
+          "  err = tostring(err)\n"
+          "  if ok or not err:find('alc.llm: opts.max_tokens must be an integer from 1 to 1000000', 1, true) then\n"
+          "    error('value ' .. i .. ' (' .. tostring(v) .. '): ' .. err, 0)\n"
+          "  end\n"
+          "end\n"
+          "local ok, err = pcall(alc.llm_batch, { { prompt = 'a' }, { prompt = 'b', max_tokens = -1 } })\n"
+          "err = tostring(err)\n"
+          "if ok or not err:find('alc.llm_batch: item 2: max_tokens must be an integer from 1 to 1000000', 1, true) then\n"
+          "  error('batch: ' .. err, 0)\n"
+          "end\n"
+          "return alc.llm('x', { max_tokens = 1e6 })",
+          r, id);
+    rec_outcome *o = expect_outcome(r, 1, ALC_OUT_PAUSED);
+    cr_assert_eq(o->n_queries, 1);
+    cr_assert_eq(o->q[0].max_tokens, 1000000, "the upper bound is accepted, also as an integral float");
+    close_env();
+    rec_free(r);
+}
+
 Test(session, continue_resumes_to_done_with_stats_and_token_estimates) {
     open_default();
     rec *r = rec_new();

@@ -17,6 +17,7 @@
 
 #define ANSWERS_MT "alc.answers"
 #define DEFAULT_MAX_TOKENS 1024
+#define MAX_TOKENS_LIMIT 1000000 /* opts.max_tokens must be an integer in 1..MAX_TOKENS_LIMIT */
 
 static int answers_gc(lua_State *L) {
     alc_lua_answers *a = luaL_checkudata(L, 1, ANSWERS_MT);
@@ -46,6 +47,23 @@ typedef struct llm_opts {
     bool grounded, underspecified;
 } llm_opts;
 
+/* Raises "<what>max_tokens must be an integer from 1 to 1000000 (got ...)" unless the
+ * max_tokens field of the table at idx is nil or such an integer (a float like 100.0 counts;
+ * strings do not). Does nothing when idx is not a table. Call before any C allocation. */
+static void check_max_tokens(lua_State *L, int idx, const char *what) {
+    if (!lua_istable(L, idx)) return;
+    lua_getfield(L, idx, "max_tokens");                           // ... mt
+    int t = lua_type(L, -1);
+    if (t != LUA_TNIL) {
+        int isint = 0;
+        lua_Integer mt = t == LUA_TNUMBER ? lua_tointegerx(L, -1, &isint) : 0;
+        if (!isint || mt < 1 || mt > MAX_TOKENS_LIMIT)
+            luaL_error(L, "%smax_tokens must be an integer from 1 to %d (got %s)", what, MAX_TOKENS_LIMIT,
+                       t == LUA_TNUMBER ? lua_tostring(L, -1) : luaL_typename(L, -1));
+    }
+    lua_pop(L, 1);                                                // ...
+}
+
 static void read_opts(lua_State *L, int idx, llm_opts *o) {
     o->system = NULL;
     o->max_tokens = DEFAULT_MAX_TOKENS;
@@ -58,7 +76,7 @@ static void read_opts(lua_State *L, int idx, llm_opts *o) {
     lua_getfield(L, idx, "max_tokens");
     int isnum = 0;
     lua_Integer mt = lua_tointegerx(L, -1, &isnum);
-    if (isnum && mt > 0) o->max_tokens = (long long)mt;
+    if (isnum && mt > 0) o->max_tokens = (long long)mt; /* validated by check_max_tokens */
     lua_pop(L, 1);
     lua_getfield(L, idx, "grounded");
     o->grounded = lua_toboolean(L, -1);
@@ -113,6 +131,7 @@ static int l_llm(lua_State *L) {
     const char *prompt = luaL_checklstring(L, 1, &plen);
     if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
     const alc_lua_host *h = alc_lua_host_of(L);
+    check_max_tokens(L, 2, "alc.llm: opts.");
     llm_opts o;
     read_opts(L, 2, &o);
     check_budget(L, h);
@@ -139,7 +158,11 @@ static int l_llm_batch(lua_State *L) {
         if (!lua_istable(L, -1)) return luaL_error(L, "alc.llm_batch: item %d must be a table", (int)i);
         lua_getfield(L, -1, "prompt");
         if (lua_type(L, -1) != LUA_TSTRING) return luaL_error(L, "alc.llm_batch: item %d needs a string 'prompt'", (int)i);
-        lua_pop(L, 2);
+        lua_pop(L, 1);                                            // items item
+        char what[64];
+        snprintf(what, sizeof what, "alc.llm_batch: item %d: ", (int)i);
+        check_max_tokens(L, -1, what);
+        lua_pop(L, 1);                                            // items
     }
     const alc_lua_host *h = alc_lua_host_of(L);
     check_budget(L, h);
