@@ -1,7 +1,7 @@
 /*
  * eval_stats.h — the statistics of alc_eval_compare: mean and sample variance of a score
  * sample, Welch's two-sample t-test (Welch–Satterthwaite degrees of freedom, two-sided
- * p-value) and the Student t tail it needs.
+ * p-value), computed with the shared core in alc/stats.h.
  *
  * Threads: pure functions of their arguments; any thread. No global state (libm's lgamma,
  * which writes the global signgam, is not used).
@@ -34,10 +34,6 @@ typedef struct alc_welch {
 
 /* Mean and sample variance (divisor n - 1, 0 for n < 2) of v[0..n); n = 0 gives 0 and 0. */
 void alc_eval_stats_mean_var(const double *v, size_t n, double *mean, double *var);
-
-/* Two-sided tail P(|T| >= |t|) of Student's t with df > 0 degrees of freedom; t = ±inf
- * gives 0. Returns a value in [0, 1]. */
-double alc_eval_stats_t_two_sided(double t, double df);
 
 /* Welch's t-test of a[0..na) against b[0..nb) at significance level alpha (e.g. 0.05).
  * a, b: borrowed. Fills *out. Returns ALC_OK, or ALC_E_INVAL when a value is not finite, a

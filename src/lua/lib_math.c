@@ -5,8 +5,8 @@
  * xoshiro256** state, collected by the VM). Array arguments are copied into Lua userdata
  * scratch buffers, so a Lua error never leaks C memory (convention 12).
  * Threads: every function runs on the thread that owns the lua_State it is called with. There
- * is no global mutable state; in particular lgamma() from libm is not used because it writes
- * the global `signgam`.
+ * is no global mutable state. ln Γ, ln B, the incomplete beta function and the Welch t-test
+ * core come from src/engine/stats.c (alc/stats.h), shared with alc_eval_compare.
  *
  * Differences from the original (mlua-mathlib over Rust rand/statrs), all deliberate:
  *  - RNG: xoshiro256** seeded through splitmix64 from the 64-bit seed, not ChaCha12, so the
@@ -29,6 +29,7 @@
  * permutations, shuffle, sample_with_replacement.
  */
 #include "alc/lua_libs.h"
+#include "alc/stats.h"
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -43,10 +44,8 @@
 
 #define RNG_META "alc.math.rng"
 
-static const double PI = 3.14159265358979323846264338327950288;
 static const double SQRT2 = 1.41421356237309504880168872420969808;
 static const double SQRT2PI = 2.50662827463100050241576528481104525;
-static const double HALF_LN_2PI = 0.91893853320467274178032973640561764;
 
 /* ---------------------------------------------------------------- RNG */
 
@@ -125,86 +124,6 @@ static double beta_draw(rng_state *r, double a, double b) {
 }
 
 /* ---------------------------------------------------------------- special functions */
-
-/* ln Γ(x) for x >= 15 by the Stirling series (error below 1e-16 relative). */
-static double lgamma_stirling(double x) {
-    double r = 1.0 / x, r2 = r * r;
-    double series =
-        r * (1.0 / 12 - r2 * (1.0 / 360 - r2 * (1.0 / 1260 - r2 * (1.0 / 1680 -
-             r2 * (1.0 / 1188 - r2 * (691.0 / 360360 - r2 / 156.0))))));
-    return (x - 0.5) * log(x) - x + HALF_LN_2PI + series;
-}
-
-/* ln|Γ(x)|, thread-safe; +inf at the poles (0, -1, -2, ...). */
-static double ln_gamma(double x) {
-    if (isnan(x)) return x;
-    if (isinf(x)) return HUGE_VAL;
-    if (x <= 0.0 && x == floor(x)) return HUGE_VAL;
-    if (x < 0.0) {
-        // Reflection: Γ(x)Γ(1-x) = π / sin(πx). Reduce x to r in [-1/2, 1/2] with
-        // |sin(πr)| = |sin(πx)| using only exact subtractions (Sterbenz), so the result keeps
-        // its relative precision next to the poles.
-        double r = x - 2.0 * round(x / 2.0); // [-1, 1]
-        if (r > 0.5) r = 1.0 - r;
-        else if (r < -0.5) r = -1.0 - r;
-        return log(PI / fabs(sin(PI * r))) - ln_gamma(1.0 - x);
-    }
-    if (x < 1e-300) return -log(x);
-    double prod = 1.0;
-    while (x < 15.0) {
-        prod *= x;
-        x += 1.0;
-    }
-    return lgamma_stirling(x) - log(prod);
-}
-
-static double ln_beta_fn(double a, double b) { return ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b); }
-
-/* Continued fraction for the incomplete beta (modified Lentz), valid for x < (a+1)/(a+b+2). */
-static double incbeta_cf(double a, double b, double x) {
-    const double tiny = 1e-300, eps = 1e-16;
-    double c = 1.0, d = 1.0 - (a + b) * x / (a + 1.0);
-    if (fabs(d) < tiny) d = tiny;
-    d = 1.0 / d;
-    double h = d;
-    for (int m = 1; m <= 20000; m++) {
-        double m2 = 2.0 * m;
-        double num = m * (b - m) * x / ((a + m2 - 1.0) * (a + m2)); // even step d_{2m}
-        d = 1.0 + num * d;
-        if (fabs(d) < tiny) d = tiny;
-        c = 1.0 + num / c;
-        if (fabs(c) < tiny) c = tiny;
-        d = 1.0 / d;
-        h *= d * c;
-        num = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0)); // odd step d_{2m+1}
-        d = 1.0 + num * d;
-        if (fabs(d) < tiny) d = tiny;
-        c = 1.0 + num / c;
-        if (fabs(c) < tiny) c = tiny;
-        d = 1.0 / d;
-        double delta = d * c;
-        h *= delta;
-        if (fabs(delta - 1.0) < eps) break;
-    }
-    return h;
-}
-
-/* Regularised incomplete beta I_x(a, b) for a, b > 0 and x in [0, 1]. */
-static double incbeta(double x, double a, double b) {
-    if (x <= 0.0) return 0.0;
-    if (x >= 1.0) return 1.0;
-    double ln_front = a * log(x) + b * log1p(-x) - ln_beta_fn(a, b);
-    if (x < (a + 1.0) / (a + b + 2.0)) return exp(ln_front) * incbeta_cf(a, b, x) / a;
-    return 1.0 - exp(ln_front) * incbeta_cf(b, a, 1.0 - x) / b;
-}
-
-/* Two-sided p-value P(|T| >= |t|) for Student's t with df degrees of freedom. */
-static double student_t_two_sided(double t, double df) {
-    if (isinf(t)) return 0.0;
-    if (df > 1e7) return erfc(fabs(t) / SQRT2); // the normal limit; the fraction converges slowly
-    double p = incbeta(df / (df + t * t), df / 2.0, 0.5);
-    return p < 0.0 ? 0.0 : (p > 1.0 ? 1.0 : p);
-}
 
 static double std_normal_cdf(double z) { return 0.5 * erfc(-z / SQRT2); }
 
@@ -482,29 +401,13 @@ static int l_welch_t_test(lua_State *L) {
         for (size_t i = 0; i < na; i++) a[i] /= s;
         for (size_t i = 0; i < nb; i++) b[i] /= s;
     }
-    double ma = mean_of(a, na), mb = mean_of(b, nb);
-    double sea = variance_of(a, na) / (double)na, seb = variance_of(b, nb) / (double)nb;
-    double se = sea + seb, t, df, p;
-    if (se == 0.0) {
-        df = (double)(na + nb - 2);
-        if (ma == mb) {
-            t = 0.0;
-            p = 1.0;
-        } else {
-            t = ma > mb ? HUGE_VAL : -HUGE_VAL;
-            p = 0.0;
-        }
-    } else {
-        t = (ma - mb) / sqrt(se);
-        double ra = sea / se, rb = seb / se; // shares of the variance, so no square underflows
-        df = 1.0 / (ra * ra / (double)(na - 1) + rb * rb / (double)(nb - 1));
-        p = student_t_two_sided(t, df);
-    }
+    alc_stats_welch w;
+    alc_stats_welch_from_moments(mean_of(a, na), variance_of(a, na), na, mean_of(b, nb), variance_of(b, nb), nb, &w);
     lua_createtable(L, 0, 4); // a b t
-    set_number(L, "t", t);
-    set_number(L, "t_stat", t);
-    set_number(L, "df", df);
-    set_number(L, "p_value", p);
+    set_number(L, "t", w.t);
+    set_number(L, "t_stat", w.t);
+    set_number(L, "df", w.df);
+    set_number(L, "p_value", w.p);
     return 1;
 }
 
@@ -521,13 +424,13 @@ static int l_erfc(lua_State *L) {
 }
 
 static int l_lgamma(lua_State *L) {
-    lua_pushnumber(L, ln_gamma(check_finite(L, 1, "lgamma", "x")));
+    lua_pushnumber(L, alc_stats_ln_gamma(check_finite(L, 1, "lgamma", "x")));
     return 1;
 }
 
 static int l_ln_beta(lua_State *L) {
     double a = check_positive(L, 1, "ln_beta", "a"), b = check_positive(L, 2, "ln_beta", "b");
-    lua_pushnumber(L, ln_beta_fn(a, b));
+    lua_pushnumber(L, alc_stats_ln_beta(a, b));
     return 1;
 }
 
@@ -536,7 +439,7 @@ static int l_regularized_incomplete_beta(lua_State *L) {
     double x = check_finite(L, 1, fn, "x");
     double a = check_positive(L, 2, fn, "a"), b = check_positive(L, 3, fn, "b");
     if (x < 0.0 || x > 1.0) return math_error(L, fn, "x must be in [0, 1]");
-    lua_pushnumber(L, incbeta(x, a, b));
+    lua_pushnumber(L, alc_stats_inc_beta(x, a, b));
     return 1;
 }
 
@@ -641,7 +544,7 @@ static int l_beta_sample(lua_State *L) {
 static int l_beta(lua_State *L) {
     if (luaL_testudata(L, 1, RNG_META)) return l_beta_sample(L);
     double a = check_positive(L, 1, "beta", "a"), b = check_positive(L, 2, "beta", "b");
-    lua_pushnumber(L, exp(ln_beta_fn(a, b)));
+    lua_pushnumber(L, exp(alc_stats_ln_beta(a, b)));
     return 1;
 }
 
