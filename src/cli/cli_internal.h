@@ -75,6 +75,8 @@ typedef struct alc_cli_stdio {
 
 int alc__cli_stdio_protect(const char *cmd, alc_cli_stdio *g);
 void alc__cli_stdio_restore(alc_cli_stdio *g);
+/* Remembers the parent and arms the parent-death signal (drive.c; contract at the definition). */
+void alc__cli_watch_parent(void);
 /* Runs spec to its end and returns the exit status (drive.c; contract at the definition). */
 int alc__cli_drive(const alc_config *cfg, const alc_cli_out *o, alc_cli_responder *resp,
                    const alc_session_spec *spec, int result_fd);

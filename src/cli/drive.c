@@ -2,7 +2,9 @@
  * drive.c — the driver of `alc run` / `alc advice`: runs one session on the engine (a
  * registry of its own, the same sessions, budgets, logs and cancellation as the server),
  * answers its pauses through a responder, prints the result, draws the progress line, and
- * turns SIGINT / SIGTERM into a cooperative cancel.
+ * turns SIGINT / SIGTERM / SIGHUP into a cooperative cancel. On Linux the death of the parent
+ * process is delivered as SIGHUP (PR_SET_PDEATHSIG, armed by alc__cli_watch_parent), so an
+ * orphaned run cancels its session instead of spinning on.
  *
  * Threads:
  *  - the main thread (the driver) starts the session, waits for each outcome, calls the
@@ -30,6 +32,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #define TICK_NS (100 * 1000000LL)
 
@@ -38,6 +43,25 @@
 static atomic_int g_sig_count;
 static volatile sig_atomic_t g_sig_last;
 static int g_sig_pipe[2] = {-1, -1};
+static pid_t g_parent;          /* getppid() when the command started; 0 = not watched */
+
+/*
+ * Called first thing by `alc run` / `alc advice` (main thread, before any thread starts):
+ * remembers getppid() and, on Linux, asks the kernel to send SIGHUP when the parent dies
+ * (prctl PR_SET_PDEATHSIG). The driver installs its SIGHUP handler later and then compares
+ * getppid() with the remembered pid, which catches a parent that died in between. Until the
+ * handler is installed the default action of SIGHUP ends the process, which is fine: no
+ * session runs yet. Does nothing when SIGHUP is ignored (e.g. under nohup(1)): the caller
+ * asked the run to outlive its terminal and parent.
+ */
+void alc__cli_watch_parent(void) {
+    struct sigaction cur;
+    if (sigaction(SIGHUP, NULL, &cur) != 0 || cur.sa_handler == SIG_IGN) return;
+    g_parent = getppid();
+#ifdef __linux__
+    (void)prctl(PR_SET_PDEATHSIG, SIGHUP);
+#endif
+}
 
 static void on_signal(int sig) {
     int saved = errno;
@@ -51,7 +75,8 @@ static void on_signal(int sig) {
 }
 
 typedef struct sig_saved {
-    struct sigaction old_int, old_term;
+    struct sigaction old_int, old_term, old_hup;
+    bool hup;                   /* SIGHUP was handled too (it was not ignored) */
     bool installed;
 } sig_saved;
 
@@ -68,6 +93,13 @@ static int signals_install(sig_saved *sv) {
     sa.sa_flags = SA_RESTART;
     sigaction(SIGINT, &sa, &sv->old_int);
     sigaction(SIGTERM, &sa, &sv->old_term);
+    struct sigaction hup;
+    if (sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler != SIG_IGN) {  // nohup keeps running
+        sigaction(SIGHUP, &sa, &sv->old_hup);
+        sv->hup = true;
+        // the parent may have died before the death signal was armed or handled
+        if (g_parent > 0 && getppid() != g_parent) raise(SIGHUP);
+    }
     sv->installed = true;
     return ALC_OK;
 }
@@ -76,6 +108,7 @@ static void signals_restore(sig_saved *sv) {
     if (!sv->installed) return;
     sigaction(SIGINT, &sv->old_int, NULL);
     sigaction(SIGTERM, &sv->old_term, NULL);
+    if (sv->hup) sigaction(SIGHUP, &sv->old_hup, NULL);
     int r = g_sig_pipe[0], w = g_sig_pipe[1];
     g_sig_pipe[0] = g_sig_pipe[1] = -1;
     close(r);
@@ -337,9 +370,10 @@ static void print_json(int fd, const char *json, bool compact) {
     alc_jbuf_deinit(&b);
 }
 
-static int interrupt_status(void) { return g_sig_last == SIGTERM ? 143 : 130; }
+static int interrupt_status(void) { return g_sig_last == SIGTERM ? 143 : g_sig_last == SIGHUP ? 129 : 130; }
 
 static const char *interrupt_detail(void) {
+    if (g_sig_last == SIGHUP) return "hung up (SIGHUP: the parent process or the terminal went away)";
     return g_sig_last == SIGTERM ? "terminated (SIGTERM)" : "interrupted (SIGINT)";
 }
 
@@ -463,9 +497,11 @@ out:
  * Runs the session described by spec (borrowed) on a new registry built from cfg (borrowed)
  * to its end: waits for each outcome, answers pauses through resp (borrowed), prints the
  * result on result_fd (borrowed) and messages on stderr, draws the progress line when stderr
- * is a terminal and o->quiet is false, and turns SIGINT / SIGTERM into a cooperative cancel
- * (handlers installed for the duration). Returns the exit status: 0 completed, 1 script
- * error / responder failure / other cancel, 3 budget exceeded, 130 SIGINT, 143 SIGTERM.
+ * is a terminal and o->quiet is false, and turns SIGINT / SIGTERM / SIGHUP (also the parent's
+ * death, see alc__cli_watch_parent) into a cooperative cancel (handlers installed for the
+ * duration; an ignored SIGHUP stays ignored). Returns the exit status: 0 completed, 1 script
+ * error / responder failure / other cancel, 3 budget exceeded, 129 SIGHUP, 130 SIGINT,
+ * 143 SIGTERM.
  * Frees the registry before returning, which waits for the session thread (and its log).
  * Main thread only.
  */

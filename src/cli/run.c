@@ -105,7 +105,8 @@ static const char common_help[] =
     "exit status: 0 completed; 1 script error, responder failure or cancelled session;\n"
     "2 usage error (bad option, unreadable file, invalid JSON, unknown strategy);\n"
     "3 budget exceeded; 130 interrupted by Ctrl-C (the session is cancelled cooperatively;\n"
-    "a second Ctrl-C exits at once); 143 terminated by SIGTERM.\n";
+    "a second Ctrl-C exits at once); 143 terminated by SIGTERM; 129 SIGHUP, also sent\n"
+    "(on Linux) when the parent process dies, so an orphaned run does not keep going.\n";
 
 static int usage_error(const cli_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int usage_error(const cli_opts *o, const char *fmt, ...) {
@@ -260,10 +261,12 @@ static int make_responder(const cli_opts *o, int in_fd, alc_cli_responder **out)
  * `alc run FILE.lua | -e CODE [options]`: runs a script and prints its result (see run_help).
  * cfg: borrowed, loaded by main. argv[0] is "run". Returns the process exit status:
  * 0 completed, 1 script error / responder failure, 2 usage, 3 budget exceeded,
- * 130 (SIGINT) / 143 (SIGTERM) interrupted. Main thread only; installs SIGINT and SIGTERM
- * handlers for its duration and points fd 1 at stderr while the script runs.
+ * 129 (SIGHUP or parent death) / 130 (SIGINT) / 143 (SIGTERM) interrupted. Main thread only;
+ * arms the parent-death signal first, installs SIGINT, SIGTERM and SIGHUP handlers for its
+ * duration and points fd 1 at stderr while the script runs.
  */
 int alc_cli_run(const alc_config *cfg, int argc, char **argv) {
+    alc__cli_watch_parent();
     cli_opts o;
     int st = parse_args(&o, false, argc, argv);
     if (st >= 0) return st;
@@ -318,6 +321,7 @@ out:
  * exit statuses and threading as alc_cli_run; an invalid or unknown strategy is status 2.
  */
 int alc_cli_advice(const alc_config *cfg, int argc, char **argv) {
+    alc__cli_watch_parent();
     cli_opts o;
     int st = parse_args(&o, true, argc, argv);
     if (st >= 0) return st;

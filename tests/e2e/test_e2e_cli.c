@@ -2,7 +2,8 @@
  * test_e2e_cli.c — end-to-end tests of `alc run` and `alc advice` against the built binary
  * (ALC_BIN): every responder kind (stdin, --interactive, --answers, --responder with tiny
  * shell scripts as the model), --parallel, retry-then-fail, the exit statuses 0/1/2/3/130/143
- * (SIGINT while a responder runs, while the script busy-loops, while reading stdin), bad
+ * (SIGINT while a responder runs, while the script busy-loops, while reading stdin), the
+ * cancel of a run whose parent process dies (and not under an ignored SIGHUP), bad
  * --ctx, a missing file, --json, the progress line on a terminal (through script(1) when it
  * is installed), and every file under examples/ the way the README runs them.
  *
@@ -607,6 +608,72 @@ Test(e2e_cli, sigterm_cancels_and_exits_143) {
     cli_result r = finish_cli(p, t0);
     expect_status(&r, 143);
     result_free(&r);
+}
+
+/* True once pid has exited: no such process, or a zombie nobody reaped yet. */
+static bool pid_gone(pid_t pid) {
+    char stat_path[64];
+    snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", (int)pid);
+    char *st = read_text(stat_path);
+    const char *close_paren = st ? strrchr(st, ')') : NULL;
+    bool gone = kill(pid, 0) != 0 || (close_paren && close_paren[2] == 'Z');
+    free(st);
+    return gone;
+}
+
+// Starts `alc run -e 'while true do end'` in the background of `sh -c` (after sh_prefix),
+// which prints its pid and exits 0.3 s later, orphaning alc. Returns alc's pid once sh has
+// exited; *proc gets sh's handle (free it), whose captured stderr alc shares.
+static pid_t orphan_busy_loop(const char *sh_prefix, alc_proc **proc) {
+    char script[400];
+    snprintf(script, sizeof script, "%s \"$0\" run -e 'while true do end' & echo $!; sleep 0.3", sh_prefix);
+    const char *argv[] = {"/bin/sh", "-c", script, alc_bin(), NULL};
+    char home[700];
+    snprintf(home, sizeof home, "ALC_HOME=%s/home", g_dir);
+    const char *env[] = {home, NULL};
+    alc_proc_opts o = {.env = env, .drop_prefix = "ALC_", .stderr_mode = ALC_PROC_STDERR_CAPTURE};
+    alc_proc *p = alc_proc_spawn(argv, &o);
+    cr_assert_not_null(p, "cannot spawn sh: %s", strerror(errno));
+    alc_proc_close_stdin(p);
+    int st;
+    char *line = alc_proc_recv(p, 10000, &st);
+    cr_assert_not_null(line, "sh did not print the pid of alc (status %d)", st);
+    pid_t pid = (pid_t)atol(line);
+    free(line);
+    cr_assert_gt(pid, 1);
+    int status = -1;
+    cr_assert_eq(alc_proc_wait(p, 10000, &status), 0, "sh did not exit");
+    cr_assert_eq(status, 0);
+    *proc = p;
+    return pid;
+}
+
+Test(e2e_cli, run_whose_parent_dies_cancels_its_busy_loop_and_exits) {
+    alc_proc *p = NULL;
+    pid_t pid = orphan_busy_loop("", &p);
+    long long died = now_ms();
+    bool gone = false;
+    while (!gone && now_ms() - died < 3000) {
+        gone = pid_gone(pid);
+        if (!gone) sleep_ms(20);
+    }
+    if (!gone) kill(pid, SIGKILL);  // do not leave a spinning orphan behind a failed test
+    char *err = alc_proc_stderr_text(p, NULL);
+    alc_proc_free(p);
+    cr_assert(gone, "alc (pid %d) still runs 3 s after its parent exited; stderr:\n%s", (int)pid, err ? err : "");
+    cr_assert(err && strstr(err, "hung up") && strstr(err, "session cancelled"),
+              "the session was not cancelled cleanly; stderr:\n%s", err ? err : "");
+    free(err);
+}
+
+Test(e2e_cli, run_with_sighup_ignored_outlives_its_parent_like_nohup) {
+    alc_proc *p = NULL;
+    pid_t pid = orphan_busy_loop("trap '' HUP;", &p);
+    sleep_ms(700);
+    bool gone = pid_gone(pid);
+    if (!gone) kill(pid, SIGKILL);
+    alc_proc_free(p);
+    cr_assert(!gone, "an ignored SIGHUP (nohup) must keep the orphaned run going");
 }
 
 /* ------------------------------------------------------------------ alc advice */
