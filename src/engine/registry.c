@@ -161,6 +161,7 @@ int alc_registry_new(const alc_config *cfg, alc_registry **out) {
         free(r);
         return rc;
     }
+    r->warm = alc_warm_pool_new(cfg, cfg->warm_states); /* NULL: sessions build their own states */
     *out = r;
     return ALC_OK;
 }
@@ -257,6 +258,7 @@ void alc_registry_free(alc_registry *r) {
         fprintf(stderr, "alc: %zu session thread(s) did not stop within 3 s; exiting without waiting\n", left);
         return;
     }
+    alc_warm_pool_free(r->warm);
     alc_cond_deinit(&r->cond);
     alc_cond_deinit(&r->live_cond);
     alc_cond_deinit(&r->logs_cond);
@@ -295,7 +297,7 @@ int alc_session_start(alc_registry *r, const alc_session_spec *spec, const alc_w
     atomic_init(&s->refs, 1);
     atomic_init(&s->cancel_flag, false);
     s->reg = r;
-    s->mem_limit = r->cfg->max_memory;
+    s->mem.limit = r->cfg->max_memory;
     s->state = ALC_STATE_RUNNING;
     s->waiter = *w;
     s->has_waiter = true;

@@ -18,6 +18,7 @@
 #include "alc/json_conv.h"
 #include "alc/lua_runtime.h"
 #include "alc/transcript.h"
+#include "alc/warm_pool.h"
 
 #include <errno.h>
 #include <lauxlib.h>
@@ -322,24 +323,6 @@ bool alc__host_cancelled(void *ud) {
     return atomic_load(&s->cancel_flag);
 }
 
-/* ---- accounting allocator ------------------------------------------------------------ */
-
-static void *session_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-    alc_session *s = ud;
-    size_t old = ptr ? osize : 0;
-    if (nsize == 0) {
-        free(ptr);
-        s->mem_used -= old;
-        return NULL;
-    }
-    if (nsize > old && s->mem_used - old + nsize > s->mem_limit) return NULL; /* "not enough memory" */
-    void *p = realloc(ptr, nsize);
-    if (!p) return NULL;
-    s->mem_used = s->mem_used - old + nsize;
-    if (s->mem_used > s->mem_peak) s->mem_peak = s->mem_used;
-    return p;
-}
-
 /* ---- the thread body ------------------------------------------------------------------ */
 
 static void set_lua_running(alc_session *s, lua_State *L) {
@@ -511,8 +494,6 @@ static int msghandler(lua_State *L) {
 
 static void run_session(alc_session *s) {
     char err[512];
-    lua_State *L = lua_newstate(session_alloc, s);
-    if (!L) { finish(s, ALC_STATE_FAILED, NULL, "cannot create a Lua state (memory limit too low)", "memory"); return; }
     alc_lua_host host = {
         .ud = s, .ask = alc__host_ask, .budget_ok = alc__host_budget_ok, .budget_remaining = alc__host_budget_remaining,
         .progress = alc__host_progress, .log = alc__host_log, .stats_record = alc__host_stats_record,
@@ -522,9 +503,10 @@ static void run_session(alc_session *s) {
     alc_lua_env env = {
         .cfg = s->reg->cfg, .project_root = s->project_root, .ctx = s->ctx,
     };
-    if (alc_lua_setup(L, &host, &env, err, sizeof err) != ALC_OK) {
-        close_state(s, L);
-        finish(s, ALC_STATE_FAILED, NULL, err, strstr(err, "not enough memory") ? "memory" : "engine_error");
+    lua_State *L;
+    int prc = alc_warm_pool_prepare(s->reg->warm, &s->mem, &host, &env, &L, err, sizeof err);
+    if (prc != ALC_OK) {
+        finish(s, ALC_STATE_FAILED, NULL, err, prc == ALC_E_NOMEM ? "memory" : "engine_error");
         return;
     }
     lua_pushcfunction(L, msghandler);                         // msgh
@@ -559,7 +541,7 @@ static void run_session(alc_session *s) {
         if (status == LUA_ERRMEM) {
             free(copy);
             char buf[160];
-            snprintf(buf, sizeof buf, "not enough memory: the script exceeded its memory limit of %zu bytes (ALC_MAX_MEMORY)", s->mem_limit);
+            snprintf(buf, sizeof buf, "not enough memory: the script exceeded its memory limit of %zu bytes (ALC_MAX_MEMORY)", s->mem.limit);
             copy = strdup(buf);
         }
         close_state(s, L);

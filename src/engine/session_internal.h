@@ -11,7 +11,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "alc/lua_runtime.h"
 #include "alc/session.h"
+#include "alc/warm_pool.h"
 #include "alc/thread.h"
 #include "alc/jbuf.h"
 #include "metrics.h"
@@ -77,7 +79,7 @@ struct alc_session {
     alc_ring *ring;                 /* own lock */
 
     /* session thread only */
-    size_t mem_used, mem_peak, mem_limit;
+    alc_lua_mem mem;                /* Lua heap budget (session thread; limit set at start) */
 };
 
 struct alc_registry {
@@ -94,6 +96,7 @@ struct alc_registry {
     bool stop;
     pthread_t gc_thread;
     char *state_root;               /* <home>/state */
+    alc_warm_pool *warm;            /* prepared Lua states; NULL when off (ALC_WARM_STATES=0) */
 };
 
 /* registry.c */
