@@ -31,6 +31,7 @@ typedef struct alc_config {
     size_t preview_chars;     /* ALC_PROMPT_PREVIEW_CHARS, default 200 */
     int llm_mode;             /* ALC_LLM_MODE: 0 pause (default), 1 sampling, 2 auto */
     int64_t sampling_timeout_ms; /* ALC_SAMPLING_TIMEOUT seconds, default 120 */
+    size_t warm_states;       /* ALC_WARM_STATES, default 2 (0..64): Lua states prepared ahead */
 } alc_config;
 
 /*

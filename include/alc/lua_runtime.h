@@ -27,6 +27,24 @@ typedef struct alc_lua_env {
  */
 int alc_lua_setup(lua_State *L, const alc_lua_host *host, const alc_lua_env *env, char *err, size_t errlen);
 
+/*
+ * The two halves of alc_lua_setup, for states prepared ahead of their session (warm_pool.c):
+ * alc_lua_setup_base does everything that depends on cfg alone (libraries, sandbox, the alc
+ * table, the prelude; refused with ALC_E_INVAL for the strict sandbox, which needs the
+ * session's roots), alc_lua_setup_session the rest (host, require roots, ctx). Either may run
+ * on any thread that owns L at the time. Same errors as alc_lua_setup; never raise.
+ */
+int alc_lua_setup_base(lua_State *L, const alc_config *cfg, char *err, size_t errlen);
+int alc_lua_setup_session(lua_State *L, const alc_lua_host *host, const alc_lua_env *env, char *err, size_t errlen);
+
+/* A Lua heap with a byte budget: the ud of alc_lua_alloc. */
+typedef struct alc_lua_mem {
+    size_t used, peak, limit;
+} alc_lua_mem;
+/* lua_Alloc over malloc that refuses to grow past m->limit (Lua then raises "not enough
+ * memory") and tracks used/peak. ud: alc_lua_mem *, touched only by L's owning thread. */
+void *alc_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
+
 /* Returns the host stored in L's registry (asserts it is there). */
 const alc_lua_host *alc_lua_host_of(lua_State *L);
 

@@ -124,6 +124,13 @@ int alc_config_load(alc_config *c, char *err, size_t errlen) {
     if ((rc = env_int("ALC_PROMPT_PREVIEW_CHARS", 200, 0, 1, &v, err, errlen))) goto fail;
     c->preview_chars = (size_t)v;
     if ((rc = env_int("ALC_SAMPLING_TIMEOUT", 120, 1, 1000, &c->sampling_timeout_ms, err, errlen))) goto fail;
+    if ((rc = env_int("ALC_WARM_STATES", 2, 0, 1, &v, err, errlen))) goto fail;
+    if (v > 64) {
+        snprintf(err, errlen, "ALC_WARM_STATES: expected an integer from 0 to 64, got '%s'", getenv("ALC_WARM_STATES"));
+        rc = ALC_E_INVAL;
+        goto fail;
+    }
+    c->warm_states = (size_t)v;
     const char *lm = getenv("ALC_LLM_MODE");
     if (!lm || !*lm || strcmp(lm, "pause") == 0) c->llm_mode = 0;
     else if (strcmp(lm, "sampling") == 0) c->llm_mode = 1;

@@ -14,6 +14,7 @@
 #include "session_internal.h"
 
 #include "alc/error.h"
+#include "alc/warm_pool.h"
 #include "alc/json_conv.h"
 #include "alc/lua_runtime.h"
 
@@ -49,7 +50,7 @@ typedef struct fork_child {
     bool ok;                   /* result, valid when DONE */
     char *result_json;
     char *error;
-    size_t mem_used, mem_limit; /* child thread only */
+    alc_lua_mem mem;            /* child thread only */
 } fork_child;
 
 struct fork_group {
@@ -130,16 +131,6 @@ static int child_fork(void *ud, const char *const *names, size_t n, const char *
     return ALC_E_INVAL;
 }
 
-static void *child_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-    fork_child *c = ud;
-    size_t old = ptr ? osize : 0;
-    if (nsize == 0) { free(ptr); c->mem_used -= old; return NULL; }
-    if (nsize > old && c->mem_used - old + nsize > c->mem_limit) return NULL;
-    void *p = realloc(ptr, nsize);
-    if (p) c->mem_used = c->mem_used - old + nsize;
-    return p;
-}
-
 static void set_in_lua(fork_child *c, lua_State *L) {
     alc_mutex_lock(&c->group->mu);
     c->in_lua = L != NULL;
@@ -157,8 +148,6 @@ static int child_msgh(lua_State *L) {
 static void child_run(fork_child *c) {
     alc_session *p = c->group->parent;
     char err[512];
-    lua_State *L = lua_newstate(child_alloc, c);
-    if (!L) { c->error = strdup("cannot create a Lua state"); return; }
     alc_lua_host host = {
         .ud = c, .ask = child_ask, .budget_ok = child_budget_ok, .budget_remaining = child_budget_remaining,
         .progress = child_progress, .log = child_log, .stats_record = child_stats_record,
@@ -167,11 +156,11 @@ static void child_run(fork_child *c) {
     };
     cJSON *ctx = cJSON_Parse(c->group->ctx_json);
     alc_lua_env env = {.cfg = p->reg->cfg, .project_root = p->project_root, .ctx = ctx};
-    int rc = alc_lua_setup(L, &host, &env, err, sizeof err);
+    lua_State *L;
+    int rc = alc_warm_pool_prepare(p->reg->warm, &c->mem, &host, &env, &L, err, sizeof err);
     cJSON_Delete(ctx);
     if (rc != ALC_OK) {
         c->error = strdup(err);
-        lua_close(L);
         return;
     }
     lua_pushcfunction(L, child_msgh);
@@ -319,7 +308,7 @@ int alc__host_fork(void *ud, const char *const *names, size_t n, const char *ctx
         fork_child *c = &g->children[i];
         c->group = g;
         c->index = (int)i;
-        c->mem_limit = s->mem_limit;
+        c->mem.limit = s->mem.limit;
         atomic_init(&c->cancel, false);
         c->name = strdup(names[i]);
         g->n = i + 1;

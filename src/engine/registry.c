@@ -149,17 +149,45 @@ int alc_registry_new(const alc_config *cfg, alc_registry **out) {
     alc_mutex_init(&r->mu);
     alc_cond_init(&r->cond);
     alc_cond_init(&r->live_cond);
+    alc_cond_init(&r->logs_cond);
+    atomic_init(&r->log_dir_ok, false);
     int rc = alc_thread_start(&r->gc_thread, gc_main, r, 256 * 1024, "alc-gc", false);
     if (rc != ALC_OK) {
         alc_cond_deinit(&r->cond);
         alc_cond_deinit(&r->live_cond);
+        alc_cond_deinit(&r->logs_cond);
         alc_mutex_deinit(&r->mu);
         free(r->state_root);
         free(r);
         return rc;
     }
+    r->warm = alc_warm_pool_new(cfg, cfg->warm_states); /* NULL: sessions build their own states */
     *out = r;
     return ALC_OK;
+}
+
+void alc__registry_log_begin(alc_registry *r) {
+    alc_mutex_lock(&r->mu);
+    r->logs_pending++;
+    alc_mutex_unlock(&r->mu);
+}
+
+void alc__registry_log_end(alc_registry *r) {
+    alc_mutex_lock(&r->mu);
+    if (--r->logs_pending == 0) alc_cond_broadcast(&r->logs_cond);
+    alc_mutex_unlock(&r->mu);
+}
+
+/* Waits until no session log is being written after its reply; see session.h. */
+bool alc_registry_wait_logs(alc_registry *r, int64_t timeout_ms) {
+    int64_t deadline = alc_now_ms() + timeout_ms;
+    alc_mutex_lock(&r->mu);
+    int64_t left;
+    while (r->logs_pending > 0 && (left = deadline - alc_now_ms()) > 0)
+        alc_cond_timedwait_ns(&r->logs_cond, &r->mu, left * 1000000);
+    bool done = r->logs_pending == 0;
+    alc_mutex_unlock(&r->mu);
+    return done;
 }
 
 /* Called by each session thread as its last act. */
@@ -230,8 +258,10 @@ void alc_registry_free(alc_registry *r) {
         fprintf(stderr, "alc: %zu session thread(s) did not stop within 3 s; exiting without waiting\n", left);
         return;
     }
+    alc_warm_pool_free(r->warm);
     alc_cond_deinit(&r->cond);
     alc_cond_deinit(&r->live_cond);
+    alc_cond_deinit(&r->logs_cond);
     alc_mutex_deinit(&r->mu);
     free(r->state_root);
     free(r);
@@ -267,7 +297,7 @@ int alc_session_start(alc_registry *r, const alc_session_spec *spec, const alc_w
     atomic_init(&s->refs, 1);
     atomic_init(&s->cancel_flag, false);
     s->reg = r;
-    s->mem_limit = r->cfg->max_memory;
+    s->mem.limit = r->cfg->max_memory;
     s->state = ALC_STATE_RUNNING;
     s->waiter = *w;
     s->has_waiter = true;

@@ -18,6 +18,7 @@
 #include "alc/json_conv.h"
 #include "alc/lua_runtime.h"
 #include "alc/transcript.h"
+#include "alc/warm_pool.h"
 
 #include <errno.h>
 #include <lauxlib.h>
@@ -322,24 +323,6 @@ bool alc__host_cancelled(void *ud) {
     return atomic_load(&s->cancel_flag);
 }
 
-/* ---- accounting allocator ------------------------------------------------------------ */
-
-static void *session_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-    alc_session *s = ud;
-    size_t old = ptr ? osize : 0;
-    if (nsize == 0) {
-        free(ptr);
-        s->mem_used -= old;
-        return NULL;
-    }
-    if (nsize > old && s->mem_used - old + nsize > s->mem_limit) return NULL; /* "not enough memory" */
-    void *p = realloc(ptr, nsize);
-    if (!p) return NULL;
-    s->mem_used = s->mem_used - old + nsize;
-    if (s->mem_used > s->mem_peak) s->mem_peak = s->mem_used;
-    return p;
-}
-
 /* ---- the thread body ------------------------------------------------------------------ */
 
 static void set_lua_running(alc_session *s, lua_State *L) {
@@ -400,7 +383,8 @@ nomem:
 }
 
 /* Writes the log captured by log_capture_locked (no lock held; blocks on disk I/O) and frees
- * t. Returns NULL on success or when nothing was due, else the warning text (in buf). */
+ * t. Returns NULL on success or when nothing was due, else the warning text (in buf). Records
+ * in the registry whether the log directory took the write (see finish). */
 static const char *log_write(alc_session *s, int captured, alc_transcript *t, char *buf, size_t buflen) {
     const char *warning = NULL;
     if (captured == ALC_E_NOMEM) {
@@ -408,13 +392,22 @@ static const char *log_write(alc_session *s, int captured, alc_transcript *t, ch
         warning = buf;
     } else if (captured == 1) {
         char err[512];
-        if (alc_transcript_write(s->reg->cfg->log_dir, t, err, sizeof err) != ALC_OK) {
+        bool ok = alc_transcript_write(s->reg->cfg->log_dir, t, err, sizeof err) == ALC_OK;
+        atomic_store(&s->reg->log_dir_ok, ok);
+        if (!ok) {
             snprintf(buf, buflen, "session log not written: %s", err);
             warning = buf;
         }
     }
     alc_transcript_deinit(t);
     return warning;
+}
+
+/* A log written after the reply failed: nobody waits for this session any more, so the
+ * warning goes to its recent logs (alc_status) and to stderr. */
+static void report_late_log_failure(alc_session *s, const char *warning) {
+    alc__host_log(s, "warning", "alc.log", warning, strlen(warning));
+    fprintf(stderr, "alc: session %s: %s\n", s->id, warning);
 }
 
 static void finish(alc_session *s, alc_state result, const char *result_json, const char *error, const char *kind) {
@@ -441,9 +434,18 @@ static void finish(alc_session *s, alc_state result, const char *result_json, co
     alc_mutex_unlock(&s->mu);
     alc_ring_close(s->ring);
 
-    /* the session log is written on this thread, with no lock held, before the waiter hears */
+    /*
+     * The session log is written on this thread with no lock held. A file write costs about a
+     * millisecond here (two atomic renames), so once the log directory has taken a write it
+     * is written after the reply; the log tools wait for pending writes
+     * (alc_registry_wait_logs). Until then (first session, or after a failed write) it is
+     * written before the reply, so that a failure reaches the caller as transcript_warning.
+     */
     char warning_buf[640];
-    const char *log_warning = log_write(s, captured, &record, warning_buf, sizeof warning_buf);
+    const char *log_warning = NULL;
+    bool after_reply = has && captured == 1 && atomic_load(&s->reg->log_dir_ok);
+    if (after_reply) alc__registry_log_begin(s->reg);
+    else log_warning = log_write(s, captured, &record, warning_buf, sizeof warning_buf);
 
     if (has) {
         alc_outcome o = {.session_id = s->id, .stats_json = stats_json, .transcript_warning = log_warning};
@@ -451,6 +453,13 @@ static void finish(alc_session *s, alc_state result, const char *result_json, co
         else if (final == ALC_STATE_FAILED) { o.kind = ALC_OUT_FAILED; o.error = err ? err : "unknown error"; o.fail_kind = fk ? fk : "engine_error"; }
         else { o.kind = ALC_OUT_CANCELLED; o.cancel_code = code; o.cancel_detail = detail; o.cancel_requested_at = cat; }
         w.on_outcome(w.ud, &o);
+    }
+    if (after_reply) {
+        const char *late = log_write(s, captured, &record, warning_buf, sizeof warning_buf);
+        if (late) report_late_log_failure(s, late);
+        alc__registry_log_end(s->reg);
+    } else if (!has && log_warning) {
+        report_late_log_failure(s, log_warning);
     }
     free(stats_json);
     free(code);
@@ -485,8 +494,6 @@ static int msghandler(lua_State *L) {
 
 static void run_session(alc_session *s) {
     char err[512];
-    lua_State *L = lua_newstate(session_alloc, s);
-    if (!L) { finish(s, ALC_STATE_FAILED, NULL, "cannot create a Lua state (memory limit too low)", "memory"); return; }
     alc_lua_host host = {
         .ud = s, .ask = alc__host_ask, .budget_ok = alc__host_budget_ok, .budget_remaining = alc__host_budget_remaining,
         .progress = alc__host_progress, .log = alc__host_log, .stats_record = alc__host_stats_record,
@@ -496,9 +503,10 @@ static void run_session(alc_session *s) {
     alc_lua_env env = {
         .cfg = s->reg->cfg, .project_root = s->project_root, .ctx = s->ctx,
     };
-    if (alc_lua_setup(L, &host, &env, err, sizeof err) != ALC_OK) {
-        close_state(s, L);
-        finish(s, ALC_STATE_FAILED, NULL, err, strstr(err, "not enough memory") ? "memory" : "engine_error");
+    lua_State *L;
+    int prc = alc_warm_pool_prepare(s->reg->warm, &s->mem, &host, &env, &L, err, sizeof err);
+    if (prc != ALC_OK) {
+        finish(s, ALC_STATE_FAILED, NULL, err, prc == ALC_E_NOMEM ? "memory" : "engine_error");
         return;
     }
     lua_pushcfunction(L, msghandler);                         // msgh
@@ -533,7 +541,7 @@ static void run_session(alc_session *s) {
         if (status == LUA_ERRMEM) {
             free(copy);
             char buf[160];
-            snprintf(buf, sizeof buf, "not enough memory: the script exceeded its memory limit of %zu bytes (ALC_MAX_MEMORY)", s->mem_limit);
+            snprintf(buf, sizeof buf, "not enough memory: the script exceeded its memory limit of %zu bytes (ALC_MAX_MEMORY)", s->mem.limit);
             copy = strdup(buf);
         }
         close_state(s, L);

@@ -11,7 +11,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "alc/lua_runtime.h"
 #include "alc/session.h"
+#include "alc/warm_pool.h"
 #include "alc/thread.h"
 #include "alc/jbuf.h"
 #include "metrics.h"
@@ -77,7 +79,7 @@ struct alc_session {
     alc_ring *ring;                 /* own lock */
 
     /* session thread only */
-    size_t mem_used, mem_peak, mem_limit;
+    alc_lua_mem mem;                /* Lua heap budget (session thread; limit set at start) */
 };
 
 struct alc_registry {
@@ -85,12 +87,16 @@ struct alc_registry {
     alc_mutex mu;                   /* guards buckets, count, live, stop */
     alc_cond cond;                  /* the GC thread sleeps here (tick or stop) */
     alc_cond live_cond;             /* broadcast when a session thread ends (live--) */
+    alc_cond logs_cond;             /* broadcast when logs_pending drops to 0 */
+    size_t logs_pending;            /* (mu) session logs being written after their reply */
+    atomic_bool log_dir_ok;         /* the last session log write succeeded: write after replying */
     alc_session *buckets[ALC_REG_BUCKETS];
     size_t count;                   /* sessions in the map */
     size_t live;                    /* session threads not yet finished */
     bool stop;
     pthread_t gc_thread;
     char *state_root;               /* <home>/state */
+    alc_warm_pool *warm;            /* prepared Lua states; NULL when off (ALC_WARM_STATES=0) */
 };
 
 /* registry.c */
@@ -101,6 +107,10 @@ void alc__session_publish(alc_session *s, alc_event_kind kind, const char *json)
 /* Transition under s->mu; publishes state_transition. Terminal→terminal is a no-op.
  * Returns true if the state changed. */
 bool alc__session_transition(alc_session *s, alc_state to);
+/* Session-log bookkeeping: a log written after its session's reply is counted as pending
+ * from before the reply until written, so that the log tools can wait for it. */
+void alc__registry_log_begin(alc_registry *r);
+void alc__registry_log_end(alc_registry *r);
 /* Thread-exit bookkeeping: called by the session thread as its last act. */
 void alc__registry_thread_done(alc_registry *r);
 /* session.c: the alc_lua_host callbacks of a session (ud = alc_session *), reused by fork.c */

@@ -184,19 +184,5 @@ void alc_lua_open_interrupt(lua_State *L) {
     lua_getfield(L, -1, "coroutine");                            // _G coroutine
     wrap_field(L, -1, "resume", l_resume);
     lua_pop(L, 2);
-    /* coroutine.wrap on top of the wrapped resume, so that it is covered too */
-    (void)luaL_dostring(L,
-        "local create, resume, close = coroutine.create, coroutine.resume, coroutine.close\n"
-        "local pack, unpack, type, error = table.pack, table.unpack, type, error\n"
-        "coroutine.wrap = function(f)\n"
-        "  local co = create(f)\n"
-        "  return function(...)\n"
-        "    local r = pack(resume(co, ...))\n"
-        "    if r[1] then return unpack(r, 2, r.n) end\n"
-        "    close(co)\n"
-        "    local e = r[2]\n"
-        "    if type(e) == 'string' then error(e, 2) end\n"
-        "    error(e, 0)\n"
-        "  end\n"
-        "end\n");
+    /* coroutine.wrap is rebuilt on top of the wrapped resume by boot.lua (runtime.c) */
 }

@@ -6,6 +6,13 @@
 --
 -- Rules for this file:
 --  * It creates no globals: everything it defines is a field of `alc` (or `alc.state`).
+--  * It is cut into groups at the `--@group NAME` lines (scripts/embed_bytecode.c). Each
+--    group is compiled on its own with the part before the first group line (locals only)
+--    in front of it. The group `eager` runs when the session is set up; any other group
+--    runs the first time a script reads one of the `alc.NAME` fields it defines with
+--    `function alc.NAME` (runtime.c, lazy loading). So a group may use the header's locals
+--    but not another group's, and nothing outside `eager` may run code at load time that
+--    matters before one of its fields is read.
 --  * Load time must stay small (it runs for every session): only function definitions and
 --    two tiny constant tables at load time, no calls into Layer 0. Compiling this file costs
 --    about 0.3 ms per session, almost all of it the Lua parser.
@@ -46,6 +53,21 @@ local function trim(s)
   return s_sub(s, a, s_match(s, "^.*()%S"))
 end
 
+--@group eager
+-- ---------------------------------------------------------------- state
+
+-- alc.state.update(key, fn, default?) -> new value: get, fn, set. Atomic neither across
+-- processes nor against another session doing the same.
+if type(alc.state) == "table" then
+  function alc.state.update(key, fn, default)
+    local v = alc.state.get(key, default)
+    local new = fn(v)
+    alc.state.set(key, new)
+    return new
+  end
+end
+
+--@group cache
 -- ---------------------------------------------------------------- fingerprint
 
 -- alc.fingerprint(str) -> 8 lower-case hex digits.
@@ -120,6 +142,7 @@ function alc.cache_clear()
   cache_hits, cache_misses = 0, 0
 end
 
+--@group collections
 -- ---------------------------------------------------------------- collections
 
 -- alc.map(items, fn) -> results[i] = fn(item, i) over ipairs(items).
@@ -178,6 +201,7 @@ function alc.vote(answers)
   return { winner = winner, count = best, total = total }
 end
 
+--@group llm
 -- ---------------------------------------------------------------- llm variants
 
 -- alc.ground(claim, opts?) -> string: alc.llm with grounded = true (opts is copied, never
@@ -227,6 +251,7 @@ function alc.llm_json(prompt, opts)
   return t2, raw2
 end
 
+--@group parsing
 -- ---------------------------------------------------------------- parsing
 
 -- alc.parse_score(str, default = 5) -> integer in [1, 10] from the first run of digits in
@@ -347,19 +372,7 @@ function alc.json_extract(raw)
   return first_table_in(raw, "{", "}") or first_table_in(raw, "[", "]")
 end
 
--- ---------------------------------------------------------------- state
-
--- alc.state.update(key, fn, default?) -> new value: get, fn, set. Atomic neither across
--- processes nor against another session doing the same.
-if type(alc.state) == "table" then
-  function alc.state.update(key, fn, default)
-    local v = alc.state.get(key, default)
-    local new = fn(v)
-    alc.state.set(key, new)
-    return new
-  end
-end
-
+--@group budget
 -- ---------------------------------------------------------------- budget
 
 -- alc.budget_check() -> bool: false once any budget dimension is used up.
@@ -535,6 +548,7 @@ function alc.pipe(strategies, ctx, opts)
   return cur
 end
 
+--@group fmt
 -- ---------------------------------------------------------------- fmt
 
 local INT_CONV = { d = true, i = true, o = true, u = true, x = true, X = true, c = true }
@@ -651,6 +665,7 @@ function alc.log_fmt(level, fmt, ...)
   return alc.log(level, alc.fmt(fmt, ...))
 end
 
+--@group eval
 -- ---------------------------------------------------------------- eval
 
 -- Loads a scenario named by a string: a module of that name (require), else

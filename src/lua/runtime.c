@@ -11,6 +11,7 @@
 #include "alc/lua_libs.h"
 #include "alc/project.h"
 
+#include "boot_lua.h"
 #include "prelude_lua.h"
 
 #include <lauxlib.h>
@@ -238,62 +239,207 @@ static void apply_sandbox(lua_State *L, alc_sandbox_mode mode) {
     lua_getglobal(L, "load");                                     // load
     lua_pushcclosure(L, l_load_text_only, 1);
     lua_setglobal(L, "load");
-    /* loadfile / dofile: text only as well */
-    (void)luaL_dostring(L, "local lf = loadfile; loadfile = function(f, m, e) return lf(f, 't', e) end\n"
-                     "dofile = function(f) local fn = assert(loadfile(f)); return fn() end");
+    /* loadfile / dofile: text only as well (boot.lua) */
+}
+
+/* ---- setup -------------------------------------------------------------------------- */
+
+/* ---- the prelude, loaded group by group ------------------------------------------------ */
+
+/*
+ * The prelude is embedded as groups (scripts/embed_bytecode.c): `eager` runs at set-up; any
+ * other group runs the first time a script reads one of its alc fields, through alc's
+ * __index. Memory and set-up time are then paid only for what a script uses (most strategies
+ * use two or three of the groups). The groups run with _ENV = a copy of the globals taken at
+ * set-up (falling back to the live globals for anything else), so a script that replaces
+ * `string` or `type` before its first alc.fmt call gets the same alc.fmt as one that did
+ * not. A field the script assigned before its group loaded keeps the script's value.
+ */
+#define PRELUDE_ENV_KEY "alc.prelude_env"
+#define PRELUDE_LOADED_KEY "alc.prelude_loaded"
+
+static int field_cmp(const void *key, const void *elem) {
+    return strcmp(key, *(const char *const *)elem); /* the entry's first member is its name */
+}
+
+static int prelude_group_of(const char *name) {
+    const void *hit = bsearch(name, alc_prelude_lua_fields, alc_prelude_lua_n_fields, sizeof alc_prelude_lua_fields[0], field_cmp);
+    return hit ? ((const alc_embedded_field *)hit)->group : -1;
+}
+
+/* Runs group g (raises on failure). Leaves the stack as it found it. */
+static void run_prelude_group(lua_State *L, size_t g, const char *arg) {
+    if (luaL_loadbufferx(L, (const char *)alc_prelude_lua_groups[g].code, alc_prelude_lua_groups[g].len, "=prelude", "b") != LUA_OK)
+        lua_error(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, PRELUDE_ENV_KEY);          // chunk env
+    lua_setupvalue(L, -2, 1);                                     // chunk (its _ENV is env)
+    if (arg) lua_pushstring(L, arg);
+    lua_call(L, arg ? 1 : 0, 0);
+}
+
+/* Loads group g into the alc table at index t unless it was loaded before. */
+static void ensure_prelude_group(lua_State *L, int t, size_t g) {
+    t = lua_absindex(L, t);
+    lua_getfield(L, LUA_REGISTRYINDEX, PRELUDE_LOADED_KEY);
+    lua_Integer loaded = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (loaded & ((lua_Integer)1 << g)) return;
+    /* the script's own values for this group's fields win over the prelude's */
+    lua_newtable(L);                                              // saved
+    for (size_t i = 0; i < alc_prelude_lua_n_fields; i++) {
+        if ((size_t)alc_prelude_lua_fields[i].group != g) continue;
+        lua_pushstring(L, alc_prelude_lua_fields[i].name);
+        if (lua_rawget(L, t) == LUA_TNIL) { lua_pop(L, 1); continue; }
+        lua_setfield(L, -2, alc_prelude_lua_fields[i].name);
+    }
+    lua_pushinteger(L, loaded | ((lua_Integer)1 << g));           // mark first: no recursion
+    lua_setfield(L, LUA_REGISTRYINDEX, PRELUDE_LOADED_KEY);
+    run_prelude_group(L, g, NULL);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {                                     // saved k v
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);                                        // saved k k v
+        lua_rawset(L, t);                                         // saved k
+    }
+    lua_pop(L, 1);
+}
+
+/* alc's __index(t, k): a prelude field not loaded yet. */
+static int l_alc_index(lua_State *L) {
+    if (lua_type(L, 2) != LUA_TSTRING) return 0;
+    int g = prelude_group_of(lua_tostring(L, 2));
+    if (g < 0) return 0;
+    ensure_prelude_group(L, 1, (size_t)g);
+    lua_settop(L, 2);
+    lua_rawget(L, 1);
+    return 1;
+}
+
+/* alc's __pairs(t): every field, loaded ones and lazy ones alike. */
+static int l_alc_pairs(lua_State *L) {
+    for (size_t g = 0; g < alc_prelude_lua_n_groups; g++) ensure_prelude_group(L, 1, g);
+    lua_getglobal(L, "next");
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+/* Runs the eager group and gives alc (on the stack top) its lazy-loading metatable. */
+static void open_prelude(lua_State *L) {
+    int alc = lua_gettop(L);
+    /* the globals as the prelude sees them */
+    lua_newtable(L);                                              // alc env
+    lua_pushglobaltable(L);                                       // alc env _G
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {                                     // alc env _G k v
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, -5);                                        // alc env _G k
+    }
+    lua_createtable(L, 0, 2);                                     // alc env _G mt
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, "__index");
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, "__newindex");
+    lua_setmetatable(L, -3);                                      // alc env _G
+    lua_pop(L, 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, PRELUDE_ENV_KEY);          // alc
+    lua_pushinteger(L, 0);
+    lua_setfield(L, LUA_REGISTRYINDEX, PRELUDE_LOADED_KEY);
+    lua_createtable(L, 0, 3);                                     // alc mt
+    lua_pushcfunction(L, l_alc_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, l_alc_pairs);
+    lua_setfield(L, -2, "__pairs");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");                           /* getmetatable(alc) == false; cannot be replaced */
+    lua_setmetatable(L, alc);                                     // alc
+    for (size_t g = 0; g < alc_prelude_lua_n_groups; g++)
+        if (strcmp(alc_prelude_lua_groups[g].name, "eager") == 0) ensure_prelude_group(L, alc, g);
+}
+
+/* ---- accounting allocator ------------------------------------------------------------ */
+
+/* The lua_Alloc of every session state; see lua_runtime.h. */
+void *alc_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+    alc_lua_mem *m = ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        m->used -= old;
+        return NULL;
+    }
+    if (nsize > old && m->used - old + nsize > m->limit) return NULL; /* "not enough memory" */
+    void *p = realloc(ptr, nsize);
+    if (!p) return NULL;
+    m->used = m->used - old + nsize;
+    if (m->used > m->peak) m->peak = m->used;
+    return p;
 }
 
 /* ---- setup -------------------------------------------------------------------------- */
 
 typedef struct setup_args {
-    const alc_lua_host *host;
-    const alc_lua_env *env;
+    const alc_lua_host *host;    /* NULL: base part only */
+    const alc_lua_env *env;      /* NULL: base part only */
+    const alc_config *cfg;
+    bool base, session;
 } setup_args;
 
-static int pmain_setup(lua_State *L) {
-    setup_args *a = lua_touserdata(L, 1);
+/* What depends on the server configuration only: libraries, sandbox, the alc table and the
+ * prelude. A state prepared this far may be kept for a later session (warm_pool.c). */
+static void setup_base(lua_State *L, const alc_config *cfg, const alc_lua_env *env) {
     luaL_openlibs(L);
     /* no debug library in a session: it can break every invariant of the sandbox */
-    if (a->env->cfg->sandbox != ALC_SANDBOX_OFF) {
+    if (cfg->sandbox != ALC_SANDBOX_OFF) {
         lua_pushnil(L);
         lua_setglobal(L, "debug");
-        lua_pushnil(L);
-        lua_setfield(L, LUA_REGISTRYINDEX, "_LOADED.debug");
         luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
         lua_pushnil(L);
         lua_setfield(L, -2, "debug");
         lua_pop(L, 1);
     }
-    alc_lua_host *h = lua_newuserdatauv(L, sizeof *h, 0);        // args host
-    *h = *a->host;
-    lua_setfield(L, LUA_REGISTRYINDEX, HOST_KEY);                 // args (registry keeps it alive)
     alc_json_conv_open(L);
     alc_lua_open_interrupt(L);
-    apply_sandbox(L, a->env->cfg->sandbox);
-    if (a->env->cfg->sandbox == ALC_SANDBOX_STRICT) alc_lua_sandbox_strict(L, a->env);
-    install_searcher(L, a->env);
+    apply_sandbox(L, cfg->sandbox);
+    if (luaL_loadbufferx(L, (const char *)alc_boot_lua, alc_boot_lua_len, "=boot", "b") != LUA_OK) lua_error(L);
+    lua_pushstring(L, cfg->sandbox == ALC_SANDBOX_OFF ? "off" : cfg->sandbox == ALC_SANDBOX_STRICT ? "strict" : "default");
+    lua_call(L, 1, 0);
+    if (cfg->sandbox == ALC_SANDBOX_STRICT) alc_lua_sandbox_strict(L, env); /* needs the roots: never pooled */
     lua_pushcfunction(L, l_print);
     lua_setglobal(L, "print");
-    lua_newtable(L);                                              // args alc
+    lua_newtable(L);                                              // alc
     alc_lua_open_bridge(L);
     alc_lua_open_text(L);
     alc_lua_open_math(L);
     alc_lua_open_state(L);
-    lua_setglobal(L, "alc");                                      // args
-    if (a->env->ctx) alc_json_push_cjson(L, a->env->ctx); else lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setglobal(L, "alc");                                      // alc
+    open_prelude(L);
+    lua_pop(L, 1);
+}
+
+/* What belongs to one session: its host callbacks, require over its roots, its ctx. */
+static void setup_session(lua_State *L, const alc_lua_host *host, const alc_lua_env *env) {
+    alc_lua_host *h = lua_newuserdatauv(L, sizeof *h, 0);        // host
+    *h = *host;
+    lua_setfield(L, LUA_REGISTRYINDEX, HOST_KEY);                 // (registry keeps it alive)
+    install_searcher(L, env);
+    if (env->ctx) alc_json_push_cjson(L, env->ctx); else lua_newtable(L);
     lua_setglobal(L, "ctx");
-    /* precompiled at build time by scripts/embed_bytecode.c with this same Lua library */
-    if (luaL_loadbufferx(L, (const char *)alc_prelude_lua, alc_prelude_lua_len, "=prelude", "b") != LUA_OK)
-        return lua_error(L);
-    lua_call(L, 0, 0);
+}
+
+static int pmain_setup(lua_State *L) {
+    setup_args *a = lua_touserdata(L, 1);
+    lua_settop(L, 0);
+    if (a->base) setup_base(L, a->cfg, a->env);
+    if (a->session) setup_session(L, a->host, a->env);
     return 0;
 }
 
-/* Prepares L; see lua_runtime.h. */
-int alc_lua_setup(lua_State *L, const alc_lua_host *host, const alc_lua_env *env, char *err, size_t errlen) {
-    setup_args a = {host, env};
+static int run_setup(lua_State *L, setup_args *a, char *err, size_t errlen) {
     lua_pushcfunction(L, pmain_setup);
-    lua_pushlightuserdata(L, &a);
+    lua_pushlightuserdata(L, a);
     int st = lua_pcall(L, 1, 0, 0);
     if (st != LUA_OK) {
         const char *m = lua_tostring(L, -1);
@@ -303,4 +449,26 @@ int alc_lua_setup(lua_State *L, const alc_lua_host *host, const alc_lua_env *env
         return st == LUA_ERRMEM ? ALC_E_NOMEM : ALC_E_INTERNAL;
     }
     return ALC_OK;
+}
+
+/* Prepares L; see lua_runtime.h. */
+int alc_lua_setup(lua_State *L, const alc_lua_host *host, const alc_lua_env *env, char *err, size_t errlen) {
+    setup_args a = {host, env, env->cfg, true, true};
+    return run_setup(L, &a, err, errlen);
+}
+
+/* The configuration-only part; see lua_runtime.h. */
+int alc_lua_setup_base(lua_State *L, const alc_config *cfg, char *err, size_t errlen) {
+    if (cfg->sandbox == ALC_SANDBOX_STRICT) {
+        snprintf(err, errlen, "a strict-sandbox state needs its session's roots");
+        return ALC_E_INVAL;
+    }
+    setup_args a = {NULL, NULL, cfg, true, false};
+    return run_setup(L, &a, err, errlen);
+}
+
+/* The per-session part, on a state from alc_lua_setup_base; see lua_runtime.h. */
+int alc_lua_setup_session(lua_State *L, const alc_lua_host *host, const alc_lua_env *env, char *err, size_t errlen) {
+    setup_args a = {host, env, env->cfg, false, true};
+    return run_setup(L, &a, err, errlen);
 }

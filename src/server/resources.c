@@ -13,6 +13,7 @@
 #include "server_internal.h"
 
 #include "alc/error.h"
+#include "alc/session.h"
 #include "alc/fsutil.h"
 #include "alc/json_conv.h"
 #include "alc/pkg.h"
@@ -213,6 +214,7 @@ void alc_resources_list(alc_server *s, const alc_rpc_msg *m) {
     }
     cJSON_Delete(pkgs);
     cJSON *logs = NULL;
+    if (cfg->log_enabled) alc_registry_wait_logs(s->reg, 5000); /* logs written after their reply */
     if (cfg->log_enabled && alc_transcript_list(cfg->log_dir, 50, &logs, err, sizeof err) == ALC_OK) {
         for (const cJSON *l = logs ? logs->child : NULL; l; l = l->next) {
             const cJSON *sid = cJSON_GetObjectItemCaseSensitive(l, "session_id");
@@ -322,6 +324,7 @@ void alc_resources_read(alc_server *s, const alc_rpc_msg *m) {
         }
         char *text = NULL, err[512];
         size_t len = 0;
+        if (cfg->log_enabled) alc_registry_wait_logs(s->reg, 5000);
         int rc = cfg->log_enabled ? alc_transcript_detail(cfg->log_dir, sid, MAX_RESOURCE_BYTES, &text, &len, err, sizeof err)
                                   : ALC_E_NOT_FOUND;
         if (rc == ALC_OK) reply_contents(s, m->id, uri, "application/json", text, len);

@@ -4,11 +4,13 @@
  * The files themselves are read and written by the transcript store (alc/transcript.h).
  *
  * Handlers run on the reader thread and hold no lock; they block only on the store's file
- * I/O (which takes its own leaf lock for alc_note).
+ * I/O (which takes its own leaf lock for alc_note) and, first, on logs that finished sessions
+ * are still writing after their reply (alc_registry_wait_logs, at most LOG_WAIT_MS).
  */
 #include "server_internal.h"
 
 #include "alc/error.h"
+#include "alc/session.h"
 #include "alc/thread.h"
 #include "alc/transcript.h"
 
@@ -21,6 +23,7 @@
 #define WRITE_ANN "{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":false}"
 
 #define DEFAULT_LIMIT 50
+#define LOG_WAIT_MS 5000
 #define DEFAULT_MAX_CHARS 100000
 
 /* Answers c with the store's message for a failed call (rc != ALC_OK). */
@@ -39,6 +42,7 @@ static void alc_tool_log_view(alc_call *c) {
         return;
     const char *dir = c->srv->cfg->log_dir;
     char err[600];
+    alc_registry_wait_logs(c->srv->reg, LOG_WAIT_MS);
     if (sid) {
         char *text = NULL;
         size_t len = 0;
@@ -73,6 +77,7 @@ static void alc_tool_note(alc_call *c) {
     }
     long long count = 0;
     char err[600];
+    alc_registry_wait_logs(c->srv->reg, LOG_WAIT_MS);
     int rc = alc_transcript_add_note(c->srv->cfg->log_dir, sid, title, content, alc_wall_ms(), &count, err, sizeof err);
     if (rc == ALC_E_INVAL || rc == ALC_E_NOT_FOUND) { alc_call_fail(c, "%s", err); return; }
     if (rc != ALC_OK) { alc_call_fail(c, "Failed to write the note: %s", err); return; }
@@ -100,6 +105,7 @@ static void alc_tool_stats(alc_call *c) {
     }
     cJSON *out = NULL;
     char err[600];
+    alc_registry_wait_logs(c->srv->reg, LOG_WAIT_MS);
     int rc = alc_transcript_stats(c->srv->cfg->log_dir, strategy, cutoff, &out, err, sizeof err);
     if (rc != ALC_OK) { fail_store(c, rc, err); return; }
     alc_call_reply_json(c, out);

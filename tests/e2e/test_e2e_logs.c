@@ -634,6 +634,64 @@ Test(e2e_logs, unwritable_log_dir_adds_transcript_warning_to_the_result) {
     free(tmp);
 }
 
+/* Once the log directory has taken a write, later logs are written after the reply: a client
+ * that asks for a log right after reading its result must still find it (the log tools wait). */
+Test(e2e_logs, logs_written_after_the_reply_are_found_by_an_immediate_log_view) {
+    start(NULL);
+    for (int i = 0; i < 25; i++) {
+        char sid[64];
+        cJSON *r = run_to_end("return alc.llm('q')", X, sid);
+        cr_assert_null(get(r, "transcript_warning"));
+        cJSON_Delete(r);
+        char args[128];
+        snprintf(args, sizeof args, "{\"session_id\":\"%s\"}", sid);
+        cJSON *log = tool_ok("alc_log_view", args);
+        cr_assert_str_eq(str(log, "session_id"), sid, "session %d", i);
+        cJSON_Delete(log);
+        cJSON *list = tool_ok("alc_log_view", "{}");
+        cr_assert_eq(cJSON_GetArraySize(get(list, "sessions")), i + 1, "session %d listed at once", i);
+        cJSON_Delete(list);
+    }
+}
+
+/* A log written after its reply that fails is not lost silently: the session's recent logs
+ * (alc_status) carry the warning, and the next session writes before its reply again, so its
+ * result carries transcript_warning. */
+Test(e2e_logs, a_log_write_failing_after_the_reply_is_reported_and_the_next_reply_warns) {
+    start(NULL);
+    char sid[64];
+    cJSON *r = run_to_end("return alc.llm('q')", X, sid);
+    cr_assert_null(get(r, "transcript_warning"), "the first log is written before the reply and succeeds");
+    cJSON_Delete(r);
+    char *dir = log_dir();
+    cr_assert_eq(count_files(dir), 2);
+    alc_test_rmtree(dir);
+    FILE *f = fopen(dir, "w"); /* the log directory's path is now a plain file */
+    cr_assert_not_null(f);
+    fputs("x", f);
+    fclose(f);
+    r = run_to_end("return alc.llm('q')", X, sid);
+    cr_assert_null(get(r, "transcript_warning"), "this log is written after the reply");
+    cr_assert_str_eq(str(r, "status"), "completed");
+    cJSON_Delete(r);
+    char args[128];
+    snprintf(args, sizeof args, "{\"session_id\":\"%s\"}", sid);
+    bool found = false;
+    for (int k = 0; k < 100 && !found; k++) {
+        cJSON *st = tool_ok("alc_status", args);
+        const cJSON *logs = get(get(st, "metrics"), "recent_logs");
+        for (const cJSON *l = logs ? logs->child : NULL; l; l = l->next)
+            if (contains_ci(str(l, "message"), "session log not written") && strcmp(str(l, "level"), "warning") == 0) found = true;
+        cJSON_Delete(st);
+        if (!found) sleep_ms(20);
+    }
+    cr_assert(found, "alc_status shows the late failure in recent_logs");
+    r = run_to_end("return alc.llm('q')", X, sid);
+    cr_assert(contains_ci(str(r, "transcript_warning"), "session log not written"), "the next reply warns");
+    cJSON_Delete(r);
+    free(dir);
+}
+
 /* ---- MCP logging ------------------------------------------------------------------------------- */
 
 /* notifications/message entries of the arrival log whose data.source equals source (any if NULL). */

@@ -161,11 +161,13 @@ end
 
 -- ---------------------------------------------------------------- stubs -> run time
 
+-- Plain indexing, not rawget: most of the prelude's alc fields are loaded on first read
+-- (alc's __index), and that is how a script sees them.
 local function resolve(full)
   local v = _ENV
   for part in full:gmatch("[^.]+") do
     if type(v) ~= "table" then return nil end
-    v = rawget(v, part)
+    v = v[part]
   end
   return v
 end

@@ -1,0 +1,53 @@
+/*
+ * warm_pool.h — Lua states prepared ahead of the sessions that will use them.
+ *
+ * Preparing a session's state (libraries, sandbox, the alc table, the prelude) is most of
+ * the time from alc_run to the script's first instruction. The pool keeps up to `capacity`
+ * states prepared that far (alc_lua_setup_base) by a background thread that runs at the
+ * lowest scheduling priority it may ask for (SCHED_IDLE), so it only uses CPU nobody else
+ * wants. A session takes one if there is one, and finishes it with alc_lua_setup_session;
+ * a state is never handed out twice and has never run a line of anybody's code, so a pooled
+ * session is indistinguishable from one that built its own state.
+ *
+ * Threads: alc_warm_pool_new / _free from the registry's owner; alc_warm_pool_take from any
+ * thread (it never blocks on the pool's builder).
+ */
+#ifndef ALC_WARM_POOL_H
+#define ALC_WARM_POOL_H
+
+#include <lua.h>
+#include <stddef.h>
+
+#include "alc/config.h"
+#include "alc/lua_runtime.h"
+
+typedef struct alc_warm_pool alc_warm_pool;
+
+/* Starts a pool of capacity states for cfg (borrowed for the pool's life). Returns NULL when
+ * the pool cannot serve (capacity 0, strict sandbox, no memory or no thread): callers then
+ * build their states themselves. */
+alc_warm_pool *alc_warm_pool_new(const alc_config *cfg, size_t capacity);
+
+/* Stops the builder and closes the states nobody took. NULL ok. */
+void alc_warm_pool_free(alc_warm_pool *p);
+
+/*
+ * Takes a prepared state, or returns NULL at once when none is ready (or its heap already
+ * exceeds mem->limit). On success the state allocates through alc_lua_alloc with ud = mem
+ * from now on, and mem->used / mem->peak account for what it holds. The caller owns the state
+ * and must still run alc_lua_setup_session on it.
+ */
+lua_State *alc_warm_pool_take(alc_warm_pool *p, alc_lua_mem *mem);
+
+/*
+ * A session's state, ready for its code: taken from p when one is ready (p may be NULL), else
+ * built here, then finished with host and env (alc_lua_setup / alc_lua_setup_session).
+ * mem: the session's budget (limit set; used/peak are overwritten). Returns ALC_OK with the
+ * new state in *out (caller owns it), or ALC_E_NOMEM / ALC_E_INTERNAL with *out NULL and
+ * the reason in err ("cannot create a Lua state (memory limit too low)", "not enough memory
+ * while preparing the session: ...", "session setup failed: ...").
+ */
+int alc_warm_pool_prepare(alc_warm_pool *p, alc_lua_mem *mem, const alc_lua_host *host, const alc_lua_env *env,
+                          lua_State **out, char *err, size_t errlen);
+
+#endif

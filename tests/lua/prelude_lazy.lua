@@ -1,0 +1,59 @@
+-- ctx: {}
+-- The prelude is loaded group by group on first use (runtime.c): what a script can observe
+-- of that, and what it must not be able to observe.
+
+-- fields of a group not used yet are not in the table, but reading them loads them
+assert(rawget(alc, "map") == nil, "alc.map is not loaded before its first use")
+assert(rawget(alc, "filter") == nil)
+assert(type(alc.map) == "function", "reading alc.map loads it")
+assert(rawget(alc, "map") ~= nil and rawget(alc, "filter") ~= nil, "and its whole group with it")
+assert(alc.map({ 1, 2 }, function(x) return x * 10 end)[2] == 20)
+
+-- unknown fields stay nil, non-string keys too
+assert(alc.no_such_helper == nil)
+assert(alc[1] == nil and alc[true] == nil)
+
+-- alc.state.update is there from the start (the eager group)
+assert(type(rawget(alc.state, "update")) == "function")
+
+-- a field the script set before its group loaded keeps the script's value
+local mine = function() return "mine" end
+alc.parse_number = mine
+assert(type(alc.parse_score) == "function", "loads the parsing group")
+assert(alc.parse_number == mine, "the script's alc.parse_number survives the group's loading")
+assert(alc.parse_score("7") == 7)
+
+-- the prelude does not see globals the script replaced before the first use
+local real_string, real_type = string, type
+string = nil
+type = function() return "nonsense" end
+local ok, out = pcall(function() return alc.fmt("%d-%s", 4, "x") end)
+string, type = real_string, real_type
+assert(ok, "alc.fmt works after the script clobbered string and type: " .. tostring(out))
+assert(out == "4-x", out)
+
+-- the metatable cannot be replaced, so the lazy fields cannot be lost
+assert(getmetatable(alc) == false)
+assert(not pcall(setmetatable, alc, {}), "setmetatable(alc, ...) is refused")
+
+-- pairs sees every field, loaded or not
+local seen = {}
+for k, v in pairs(alc) do seen[k] = type(v) end
+for _, n in ipairs({ "eval", "pipe", "tuning", "cache", "llm_json", "vote", "fingerprint", "llm", "json_encode" }) do
+  assert(seen[n] == "function", "pairs(alc) lists alc." .. n)
+end
+
+-- errors raised inside a lazily loaded function name their line of src/lua/prelude.lua
+local src = assert(io.open(ctx.repo_root .. "/src/lua/prelude.lua")):read("a")
+local in_reduce, line_no, want = false, 0, nil
+for line in (src .. "\n"):gmatch("(.-)\n") do
+  line_no = line_no + 1
+  if line:match("^function alc%.reduce%(") then in_reduce = true end
+  if in_reduce and line:find("items[1]", 1, true) then want = line_no; break end
+end
+assert(want, "found alc.reduce's loop in prelude.lua")
+local ok2, err = pcall(alc.reduce, 42, function(a, b) return a + b end)
+assert(not ok2)
+assert(tostring(err):find("prelude:" .. want .. ":", 1, true), "error names prelude line " .. want .. ": " .. tostring(err))
+
+return { ok = true }
