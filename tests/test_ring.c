@@ -141,6 +141,42 @@ Test(ring, reader_exactly_capacity_behind_is_not_lagged) {
     ALC_ASSERT_NO_LEAKS();
 }
 
+/* The slot array grows as events arrive (16, 32, ... up to the capacity): a reader that started
+ * before the growth and one that reads after it see the same events, and once the ring wraps it
+ * behaves exactly like a full-size ring. */
+Test(ring, growing_slot_array_keeps_every_event_in_place_and_wraps_at_capacity) {
+    alc_ring *r = alc_ring_new(100); /* not a power of two: growth 16, 32, 64, 100 */
+    uint64_t early = alc_ring_cursor_oldest(r), mid = 0;
+    for (int k = 1; k <= 100; k++) {
+        publish_n(r, 1);
+        if (k == 20) mid = alc_ring_cursor_now(r); /* next is seq 21 */
+        if (k % 7 == 0) expect_event(r, &early, early); /* a reader reading while the array grows */
+    }
+    /* all 100 are retained, nothing lagged yet */
+    cr_assert_eq(early, 15);
+    for (uint64_t s = 15; s <= 100; s++) expect_event(r, &early, s);
+    for (uint64_t s = 21; s <= 100; s++) expect_event(r, &mid, s);
+    alc_event recent[100];
+    cr_assert_eq(alc_ring_recent(r, recent, 100), 100);
+    for (int i = 0; i < 100; i++) {
+        cr_assert_eq(recent[i].seq, (uint64_t)i + 1);
+        alc_event_deinit(&recent[i]);
+    }
+    /* wrap: 150 more; only 151..250 stay */
+    publish_n(r, 150);
+    uint64_t old = 1, skipped = 0;
+    alc_event ev;
+    cr_assert_eq(alc_ring_next(r, &old, &ev, &skipped, 0), ALC_E_LAGGED);
+    cr_assert_eq(skipped, 150);
+    for (uint64_t s = 151; s <= 250; s++) expect_event(r, &old, s);
+    cr_assert_eq(alc_ring_recent(r, recent, 3), 3);
+    cr_assert_eq(recent[0].seq, 248);
+    cr_assert_eq(recent[2].seq, 250);
+    for (int i = 0; i < 3; i++) alc_event_deinit(&recent[i]);
+    alc_ring_free(r);
+    ALC_ASSERT_NO_LEAKS();
+}
+
 Test(ring, cursor_now_sees_only_later_events) {
     alc_ring *r = alc_ring_new(8);
     publish_n(r, 3);

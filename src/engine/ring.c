@@ -5,6 +5,10 @@
  * Owns: the slot array and every retained event's json string.
  * Layout: seq s (s >= 1) lives in slots[(s - 1) % cap]. `head` is the seq of the last published
  * event, so the retained seqs are oldest..head with oldest = max(1, head - cap + 1).
+ * The slot array starts small (RING_FIRST_SLOTS) and doubles on demand up to cap: it only
+ * grows before the ring first wraps (head <= n_slots < cap), when slot (s - 1) % cap is s - 1,
+ * so growing never moves an event. Most sessions publish a few dozen events and never pay for
+ * the full capacity (10,000 parked sessions x 256 slots would be 80 MB).
  * A reader's cursor is the seq it wants next; it lagged when cursor < oldest.
  *
  * Threads: any thread may publish, close and read concurrently; alc_ring_free() only when no
@@ -26,7 +30,8 @@ struct alc_ring {
     alc_mutex mu;
     alc_cond cond;      /* broadcast on publish and close */
     size_t cap;         /* immutable after _new */
-    alc_event *slots;   /* guarded by mu; cap entries, allocated at _new */
+    alc_event *slots;   /* guarded by mu; n_slots entries (n_slots == cap once wrapped) */
+    size_t n_slots;     /* guarded by mu */
     uint64_t head;      /* guarded by mu; seq of the last published event, 0 if none */
     bool closed;        /* guarded by mu */
 };
@@ -81,15 +86,18 @@ static int copy_event_locked(alc_event *dst, const alc_event *src) {
     return ALC_OK;
 }
 
+#define RING_FIRST_SLOTS 16
+
 /* Returns a new empty, open ring with room for capacity events; the caller frees it with
- * alc_ring_free. All slots are allocated here, so publishing never grows the ring.
+ * alc_ring_free. Slots are allocated as events arrive (see the layout above).
  * Returns NULL on OOM or if capacity is 0 (or too large to allocate). */
 alc_ring *alc_ring_new(size_t capacity) {
     alc_ring *r = NULL;
     if (capacity == 0 || capacity > SIZE_MAX / sizeof(alc_event)) goto fail;
     r = calloc(1, sizeof *r);
     if (!r) goto fail;
-    r->slots = calloc(capacity, sizeof *r->slots);
+    r->n_slots = capacity < RING_FIRST_SLOTS ? capacity : RING_FIRST_SLOTS;
+    r->slots = calloc(r->n_slots, sizeof *r->slots);
     if (!r->slots) goto fail;
     r->cap = capacity;
     alc_mutex_init(&r->mu);
@@ -106,7 +114,7 @@ fail:
  * other alc_ring_* function on r; close the ring and join the readers first. */
 void alc_ring_free(alc_ring *r) {
     if (!r) return;
-    for (size_t i = 0; i < r->cap; i++) free(r->slots[i].json);
+    for (size_t i = 0; i < r->n_slots; i++) free(r->slots[i].json);
     free(r->slots);
     alc_cond_deinit(&r->cond);
     alc_mutex_deinit(&r->mu);
@@ -116,8 +124,9 @@ void alc_ring_free(alc_ring *r) {
 /* Publishes one event. json is borrowed (may be NULL) and duplicated before the lock is taken;
  * kind and at_ms are stored as given; seq is the next sequence number and is written to *seq_out
  * if seq_out is non-NULL. If the ring is full the oldest event is overwritten; its payload is
- * freed after the lock is released. Wakes every blocked reader. Never blocks on readers: the only
- * wait is for mu, which is held only briefly.
+ * freed after the lock is released. Before the ring first fills, the slot array may grow
+ * (realloc under mu). Wakes every blocked reader. Never blocks on readers: the only wait is for
+ * mu, which is held only briefly.
  * Returns ALC_OK, ALC_E_CLOSED (after alc_ring_close; nothing stored), ALC_E_NOMEM, or
  * ALC_E_INVAL for a NULL ring or a kind outside alc_event_kind. */
 int alc_ring_publish(alc_ring *r, alc_event_kind kind, int64_t at_ms, const char *json,
@@ -136,6 +145,18 @@ int alc_ring_publish(alc_ring *r, alc_event_kind kind, int64_t at_ms, const char
         alc_mutex_unlock(&r->mu);
         free(copy);
         return ALC_E_CLOSED;
+    }
+    if (r->head == r->n_slots && r->n_slots < r->cap) { /* full before the first wrap: grow */
+        size_t n = r->n_slots * 2 < r->cap ? r->n_slots * 2 : r->cap;
+        alc_event *grown = realloc(r->slots, n * sizeof *grown);
+        if (!grown) {
+            alc_mutex_unlock(&r->mu);
+            free(copy);
+            return ALC_E_NOMEM;
+        }
+        memset(grown + r->n_slots, 0, (n - r->n_slots) * sizeof *grown);
+        r->slots = grown;
+        r->n_slots = n;
     }
     seq = ++r->head;
     alc_event *slot = slot_of(r, seq);

@@ -1,8 +1,8 @@
 -- prelude.lua: Layer 1 of the alc standard library (reference §4.5).
 --
--- Pure Lua, embedded into the binary at build time (scripts/embed.c) and run once per
--- session VM right after Layer 0 (bridge.c, lib_text.c, lib_math.c, lib_state.c) has filled
--- the `alc` table and before any user code runs.
+-- Pure Lua, compiled to bytecode and embedded into the binary at build time
+-- (scripts/embed_bytecode.c); runs in each session VM after Layer 0 (bridge.c, lib_text.c,
+-- lib_math.c, lib_state.c) has filled the `alc` table, group by group (see below).
 --
 -- Rules for this file:
 --  * It creates no globals: everything it defines is a field of `alc` (or `alc.state`).
@@ -13,9 +13,8 @@
 --    `function alc.NAME` (runtime.c, lazy loading). So a group may use the header's locals
 --    but not another group's, and nothing outside `eager` may run code at load time that
 --    matters before one of its fields is read.
---  * Load time must stay small (it runs for every session): only function definitions and
---    two tiny constant tables at load time, no calls into Layer 0. Compiling this file costs
---    about 0.3 ms per session, almost all of it the Lua parser.
+--  * Load time must stay small (a group runs in the session that first uses it): only
+--    function definitions and small constant tables at load time, no calls into Layer 0.
 --  * Calls into other alc functions go through the `alc` table at call time (alc.llm,
 --    alc.log, alc.fingerprint, ...), as in the original, so a script or package that wraps
 --    one of them (tracing, mocks) also affects the helpers built on it.
