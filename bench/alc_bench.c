@@ -64,7 +64,8 @@ typedef struct server {
 /* Starts a server pinned to cpu (< 0: any) and does the MCP handshake. alc gets a fresh
  * ALC_HOME, real-deployment TTL/retention, ALC_MAX_SESSIONS=max_sessions, and alc_extra
  * ("KEY=VALUE" or NULL) on top. */
-static void server_start_env(server *s, enum srv_kind kind, int cpu, long max_sessions, const char *alc_extra) {
+static void server_start_env2(server *s, enum srv_kind kind, int cpu, long max_sessions, const char *alc_extra,
+                              const char *alc_extra2) {
     memset(s, 0, sizeof *s);
     s->kind = kind;
     s->next_id = 1;
@@ -73,7 +74,7 @@ static void server_start_env(server *s, enum srv_kind kind, int cpu, long max_se
     snprintf(maxs, sizeof maxs, "ALC_MAX_SESSIONS=%ld", max_sessions);
     /* TTL and retention set explicitly: real-deployment values (3 h, 10 min) */
     const char *alc_env[] = {home, maxs, "ALC_SESSION_TTL=10800", "ALC_SESSION_RETENTION=600",
-                             "ALC_HEARTBEAT_MS=10000", alc_extra, NULL};
+                             "ALC_HEARTBEAT_MS=10000", alc_extra, alc_extra2, NULL};
     const char *argv_alc[] = {opt_alc, NULL};
     const char *argv_floor[] = {opt_floor, NULL};
     const char *argv_peer[] = {opt_node, opt_peer, NULL};
@@ -89,6 +90,10 @@ static void server_start_env(server *s, enum srv_kind kind, int cpu, long max_se
     if (alc_bench_initialize(s->p, TIMEOUT_MS) != 0) alc_bench_die("%s: initialize failed", s->name);
     alc_bench_sleep_ms(kind == SRV_PEER ? 100 : 20);
     s->base_threads = alc_bench_threads(alc_bench_pid(s->p));
+}
+
+static void server_start_env(server *s, enum srv_kind kind, int cpu, long max_sessions, const char *alc_extra) {
+    server_start_env2(s, kind, cpu, max_sessions, alc_extra, NULL);
 }
 
 static void server_start(server *s, enum srv_kind kind, int cpu, long max_sessions) {
@@ -364,19 +369,24 @@ static void fig_spawn(void) {
     for (int k = 0; k < np; k++) {
         fprintf(stderr, "spawn to first pause (%s)\n", pins[k].label);
         pin_client(pins[k].client_cpu);
-        server a, f;
+        server a, c, f;
         /* the session log is written when a session ends, outside the measured span; without it
          * the wait for each session's thread to end between samples stays short */
         server_start_env(&a, SRV_ALC, pins[k].server_cpu, 10000, "ALC_LOG_LEVEL=off");
+        /* diagnostic: every session builds its own Lua state (no warm pool) */
+        server_start_env2(&c, SRV_ALC, pins[k].server_cpu, 10000, "ALC_LOG_LEVEL=off", "ALC_WARM_STATES=0");
+        c.name = "alc (no warm pool)";
         server_start_env(&f, SRV_FLOOR, pins[k].server_cpu, 10000, "ALC_LOG_LEVEL=off"); /* env: --baseline-alc only */
         for (int i = 0; i < 100; i++) {
             spawn_once(&a);
+            spawn_once(&c);
             spawn_once(&f);
         }
-        alc_bench_samples xa = {0}, xf = {0};
+        alc_bench_samples xa = {0}, xc = {0}, xf = {0};
         int n = samples(1000);
         for (int i = 0; i < n; i++) {
             alc_bench_samples_add(&xa, spawn_once(&a));
+            alc_bench_samples_add(&xc, spawn_once(&c));
             alc_bench_samples_add(&xf, spawn_once(&f));
         }
         char fig[160];
@@ -386,9 +396,14 @@ static void fig_spawn(void) {
         snprintf(fig, sizeof fig, "spawn → first pause p99, %s [log off]", pins[k].label);
         row(fig, (double)alc_bench_samples_pct(&xa, 99), (double)alc_bench_samples_pct(&xf, 99), floor_label,
             U_US, T_INFO, 0);
+        snprintf(fig, sizeof fig, "(diagnostic) spawn → first pause p50, %s, no warm pool [log off]", pins[k].label);
+        row(fig, (double)alc_bench_samples_pct(&xc, 50), (double)alc_bench_samples_pct(&xf, 50), floor_label,
+            U_US, T_INFO, 0);
         server_stop(&a, 5000);
+        server_stop(&c, 5000);
         server_stop(&f, 5000);
         alc_bench_samples_free(&xa);
+        alc_bench_samples_free(&xc);
         alc_bench_samples_free(&xf);
     }
     pin_client(-1);

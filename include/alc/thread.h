@@ -36,8 +36,9 @@ bool alc_cond_timedwait_ns(alc_cond *c, alc_mutex *m, int64_t rel_ns);
 
 /*
  * Starts a detached-or-joinable thread running fn(arg) with the given stack size (0 = default)
- * and a name (at most 15 bytes are used). Returns ALC_OK or ALC_E_LIMIT when the system refuses
- * another thread. If detached is true, *out may be NULL.
+ * and a name (at most 15 bytes are used; the thread sets it itself before calling fn). Returns
+ * ALC_OK, ALC_E_LIMIT when the system refuses another thread, or ALC_E_NOMEM. If detached is
+ * true, *out may be NULL.
  */
 int alc_thread_start(pthread_t *out, void *(*fn)(void *), void *arg, size_t stack_size,
                      const char *name, bool detached);

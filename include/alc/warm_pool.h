@@ -5,7 +5,8 @@
  * the time from alc_run to the script's first instruction. The pool keeps up to `capacity`
  * states prepared that far (alc_lua_setup_base) by a background thread that runs at the
  * lowest scheduling priority it may ask for (SCHED_IDLE), so it only uses CPU nobody else
- * wants. A session takes one if there is one, and finishes it with alc_lua_setup_session;
+ * wants; a session thread whose session has ended also tops the pool up before it exits
+ * (alc_warm_pool_refill). A session takes one if there is one, and finishes it with alc_lua_setup_session;
  * a state is never handed out twice and has never run a line of anybody's code, so a pooled
  * session is indistinguishable from one that built its own state.
  *
@@ -38,6 +39,17 @@ void alc_warm_pool_free(alc_warm_pool *p);
  * and must still run alc_lua_setup_session on it.
  */
 lua_State *alc_warm_pool_take(alc_warm_pool *p, alc_lua_mem *mem);
+
+/* Number of states ready to be taken now (0 for NULL). Any thread. */
+size_t alc_warm_pool_ready(alc_warm_pool *p);
+
+/*
+ * Builds one state for the pool on the calling thread, at the caller's priority, if the pool is
+ * not full (counting states being built). A session thread calls it after its session ended and
+ * its last reply went out: the next alc_run then finds a prepared state even when the builder,
+ * which only gets idle CPU time, could not keep up. NULL ok. Blocks for the build (~50 µs).
+ */
+void alc_warm_pool_refill(alc_warm_pool *p);
 
 /*
  * A session's state, ready for its code: taken from p when one is ready (p may be NULL), else

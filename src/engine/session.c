@@ -567,6 +567,9 @@ static void run_session(alc_session *s) {
 void *alc__session_main(void *arg) {
     alc_session *s = arg;
     run_session(s);
+    /* the session is over and its caller has its answer: prepare a Lua state for the next
+     * session (only when the pool is short), before the registry stops counting this thread */
+    alc_warm_pool_refill(s->reg->warm);
     alc_mutex_lock(&s->mu);
     s->thread_alive = false;
     alc_mutex_unlock(&s->mu);

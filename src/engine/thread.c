@@ -73,9 +73,30 @@ bool alc_cond_timedwait_ns(alc_cond *c, alc_mutex *m, int64_t rel_ns) {
     return true;
 }
 
-/* Starts a thread; see thread.h. Returns ALC_OK or ALC_E_LIMIT. */
+/* What a new thread needs before it runs fn: its name, set from inside (a thread naming
+ * itself is one prctl; naming another thread means writing /proc/self/task/<tid>/comm, about
+ * 10 µs on the creating thread, which for sessions is the reader). Owned by the new thread. */
+typedef struct thread_start {
+    void *(*fn)(void *);
+    void *arg;
+    char name[16];
+} thread_start;
+
+static void *thread_trampoline(void *p) {
+    thread_start st = *(thread_start *)p;
+    free(p);
+    if (st.name[0]) pthread_setname_np(pthread_self(), st.name); /* best effort: a debugging aid */
+    return st.fn(st.arg);
+}
+
+/* Starts a thread; see thread.h. Returns ALC_OK, ALC_E_LIMIT or ALC_E_NOMEM. */
 int alc_thread_start(pthread_t *out, void *(*fn)(void *), void *arg, size_t stack_size,
                      const char *name, bool detached) {
+    thread_start *st = malloc(sizeof *st);
+    if (!st) return ALC_E_NOMEM;
+    st->fn = fn;
+    st->arg = arg;
+    snprintf(st->name, sizeof st->name, "%s", name ? name : "");
     pthread_attr_t a;
     pthread_t t;
     check(pthread_attr_init(&a), "pthread_attr_init");
@@ -88,14 +109,12 @@ int alc_thread_start(pthread_t *out, void *(*fn)(void *), void *arg, size_t stac
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &block, &old);
-    int rc = pthread_create(&t, &a, fn, arg);
+    int rc = pthread_create(&t, &a, thread_trampoline, st);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&a);
-    if (rc != 0) return ALC_E_LIMIT;
-    if (name) {
-        char buf[16];
-        snprintf(buf, sizeof buf, "%s", name);
-        pthread_setname_np(t, buf); /* best effort: only a debugging aid */
+    if (rc != 0) {
+        free(st);
+        return ALC_E_LIMIT;
     }
     if (out) *out = t;
     return ALC_OK;

@@ -32,6 +32,7 @@ struct alc_warm_pool {
     alc_cond cond;       /* the builder waits here for room (or stop) */
     warm_state *ready;   /* (mu) */
     size_t n_ready, cap; /* (mu) n_ready; cap is fixed */
+    size_t building;     /* (mu) states being built (by the builder or an ending session) */
     bool stop;           /* (mu) */
     pthread_t thread;
 };
@@ -60,6 +61,25 @@ static bool build(const alc_config *cfg, warm_state *out) {
     return true;
 }
 
+/* Builds one state into a reserved slot (p->building counted by the caller, mu held) and
+ * publishes it. Returns with mu held; false when the build failed. */
+static bool build_reserved_locked(alc_warm_pool *p) {
+    alc_mutex_unlock(&p->mu);
+    warm_state w;
+    bool ok = build(p->cfg, &w);
+    alc_mutex_lock(&p->mu);
+    p->building--;
+    if (!ok) return false;
+    if (p->stop || p->n_ready >= p->cap) {
+        alc_mutex_unlock(&p->mu);
+        close_warm(&w);
+        alc_mutex_lock(&p->mu);
+        return true;
+    }
+    p->ready[p->n_ready++] = w;
+    return true;
+}
+
 static void *builder_main(void *arg) {
     alc_warm_pool *p = arg;
     /* background work: never compete with the front end or a session for a CPU */
@@ -67,29 +87,38 @@ static void *builder_main(void *arg) {
     (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
     alc_mutex_lock(&p->mu);
     while (!p->stop) {
-        if (p->n_ready >= p->cap) {
+        if (p->n_ready + p->building >= p->cap) {
             alc_cond_wait(&p->cond, &p->mu);
             continue;
         }
-        alc_mutex_unlock(&p->mu);
-        warm_state w;
-        bool ok = build(p->cfg, &w);
-        alc_mutex_lock(&p->mu);
-        if (!ok) {
+        p->building++;
+        if (!build_reserved_locked(p)) {
             /* out of memory or similar: sessions build their own states; try again later */
             alc_cond_timedwait_ns(&p->cond, &p->mu, 1000 * 1000000LL);
-            continue;
         }
-        if (p->stop) {
-            alc_mutex_unlock(&p->mu);
-            close_warm(&w);
-            alc_mutex_lock(&p->mu);
-            break;
-        }
-        p->ready[p->n_ready++] = w;
     }
     alc_mutex_unlock(&p->mu);
     return NULL;
+}
+
+/* States ready now; see warm_pool.h. */
+size_t alc_warm_pool_ready(alc_warm_pool *p) {
+    if (!p) return 0;
+    alc_mutex_lock(&p->mu);
+    size_t n = p->n_ready;
+    alc_mutex_unlock(&p->mu);
+    return n;
+}
+
+/* Tops the pool up by one state on the calling thread; see warm_pool.h. */
+void alc_warm_pool_refill(alc_warm_pool *p) {
+    if (!p) return;
+    alc_mutex_lock(&p->mu);
+    if (!p->stop && p->n_ready + p->building < p->cap) {
+        p->building++;
+        (void)build_reserved_locked(p);
+    }
+    alc_mutex_unlock(&p->mu);
 }
 
 /* Starts a pool; see warm_pool.h. */
