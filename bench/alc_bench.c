@@ -44,6 +44,7 @@
 
 static const char *opt_alc, *opt_floor, *opt_peer, *opt_node = "node", *opt_home = "/tmp/alc-bench-home";
 static const char *opt_server_log;
+static const char *opt_alc_env = "ALC_BENCH=1"; /* --alc-env KEY=VALUE: one more variable for every alc server */
 static int opt_quick;
 static int opt_floor_is_alc;            /* --baseline-alc: the baseline is another alc build */
 static const char *floor_label = "floor";
@@ -74,7 +75,7 @@ static void server_start_env2(server *s, enum srv_kind kind, int cpu, long max_s
     snprintf(maxs, sizeof maxs, "ALC_MAX_SESSIONS=%ld", max_sessions);
     /* TTL and retention set explicitly: real-deployment values (3 h, 10 min) */
     const char *alc_env[] = {home, maxs, "ALC_SESSION_TTL=10800", "ALC_SESSION_RETENTION=600",
-                             "ALC_HEARTBEAT_MS=10000", alc_extra, alc_extra2, NULL};
+                             "ALC_HEARTBEAT_MS=10000", opt_alc_env, alc_extra, alc_extra2, NULL};
     const char *argv_alc[] = {opt_alc, NULL};
     const char *argv_floor[] = {opt_floor, NULL};
     const char *argv_peer[] = {opt_node, opt_peer, NULL};
@@ -842,7 +843,7 @@ static void fig_startup(void) {
 static void usage(void) {
     fprintf(stderr,
             "usage: alc_bench --alc PATH (--floor PATH | --baseline-alc PATH) [--peer echo_server.mjs]\n"
-            "                 [--node PATH] [--home DIR] [--server-log FILE] [--big N] [--quick] [FIGURE...]\n"
+            "                 [--node PATH] [--home DIR] [--server-log FILE] [--alc-env KEY=VALUE] [--big N] [--quick] [FIGURE...]\n"
             "--baseline-alc: measure against another alc build (same settings) instead of the floor server\n"
             "FIGURE: pause spawn concurrency throughput cancel peer startup (default: all)\n");
     exit(2);
@@ -865,6 +866,7 @@ int main(int argc, char **argv) {
         else if (i + 1 < argc && strcmp(a, "--node") == 0) opt_node = argv[++i];
         else if (i + 1 < argc && strcmp(a, "--home") == 0) opt_home = argv[++i];
         else if (i + 1 < argc && strcmp(a, "--server-log") == 0) opt_server_log = argv[++i];
+        else if (i + 1 < argc && strcmp(a, "--alc-env") == 0) opt_alc_env = argv[++i];
         else if (i + 1 < argc && strcmp(a, "--big") == 0) opt_big = strtol(argv[++i], NULL, 10);
         else if (a[0] == '-') usage();
         else if (nf < 16) figs[nf++] = a;

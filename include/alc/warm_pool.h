@@ -3,10 +3,10 @@
  *
  * Preparing a session's state (libraries, sandbox, the alc table, the prelude) is most of
  * the time from alc_run to the script's first instruction. The pool keeps up to `capacity`
- * states prepared that far (alc_lua_setup_base) by a background thread that runs at the
- * lowest scheduling priority it may ask for (SCHED_IDLE), so it only uses CPU nobody else
- * wants; a session thread whose session has ended also tops the pool up before it exits
- * (alc_warm_pool_refill). A session takes one if there is one, and finishes it with alc_lua_setup_session;
+ * states prepared that far (alc_lua_setup_base) by a background thread at nice 19, so it
+ * takes CPU time only when the front end and the sessions leave some; a session thread whose
+ * session has ended also tops the pool up before it exits (alc_warm_pool_refill). The pool
+ * has no lock that a preempted builder could hold (see warm_pool.c). A session takes one if there is one, and finishes it with alc_lua_setup_session;
  * a state is never handed out twice and has never run a line of anybody's code, so a pooled
  * session is indistinguishable from one that built its own state.
  *

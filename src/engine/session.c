@@ -454,6 +454,7 @@ static void finish(alc_session *s, alc_state result, const char *result_json, co
         else { o.kind = ALC_OUT_CANCELLED; o.cancel_code = code; o.cancel_detail = detail; o.cancel_requested_at = cat; }
         w.on_outcome(w.ud, &o);
     }
+    alc_thread_wind_down(); /* the last reply is out: the rest waits for nobody */
     if (after_reply) {
         const char *late = log_write(s, captured, &record, warning_buf, sizeof warning_buf);
         if (late) report_late_log_failure(s, late);
@@ -530,6 +531,11 @@ static void run_session(alc_session *s) {
     lua_sethook(L, NULL, 0, 0);
 
     if (atomic_load(&s->cancel_flag)) {
+        /* a paused session cancelled: nobody waits for its end (alc_cancel answered at once) */
+        alc_mutex_lock(&s->mu);
+        bool watched = s->has_waiter;
+        alc_mutex_unlock(&s->mu);
+        if (!watched) alc_thread_wind_down();
         close_state(s, L);
         finish(s, ALC_STATE_CANCELLED, NULL, NULL, NULL);
         return;
@@ -569,7 +575,10 @@ void *alc__session_main(void *arg) {
     run_session(s);
     /* the session is over and its caller has its answer: prepare a Lua state for the next
      * session (only when the pool is short), before the registry stops counting this thread */
-    alc_warm_pool_refill(s->reg->warm);
+    if (alc_warm_pool_ready(s->reg->warm) < s->reg->cfg->warm_states) {
+        alc_thread_background(); /* optional work: never in the way of a reply */
+        alc_warm_pool_refill(s->reg->warm);
+    }
     alc_mutex_lock(&s->mu);
     s->thread_alive = false;
     alc_mutex_unlock(&s->mu);

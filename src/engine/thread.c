@@ -12,6 +12,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 
@@ -118,6 +121,20 @@ int alc_thread_start(pthread_t *out, void *(*fn)(void *), void *arg, size_t stac
     }
     if (out) *out = t;
     return ALC_OK;
+}
+
+/* Lowers the calling thread to nice 19; see thread.h. */
+void alc_thread_wind_down(void) {
+#if defined(__linux__)
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19); /* per thread on Linux; best effort */
+#endif
+}
+
+
+/* Moves the calling thread to SCHED_IDLE; see thread.h. */
+void alc_thread_background(void) {
+    struct sched_param sp = {0};
+    (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp); /* best effort */
 }
 
 void alc_thread_join(pthread_t t) { check(pthread_join(t, NULL), "pthread_join"); }
