@@ -3,9 +3,9 @@
  *
  * Preparing a session's state (libraries, sandbox, the alc table, the prelude) is most of
  * the time from alc_run to the script's first instruction. The pool keeps up to `capacity`
- * states prepared that far (alc_lua_setup_base) by a background thread at nice 19, so it
- * takes CPU time only when the front end and the sessions leave some; a session thread whose
- * session has ended also tops the pool up before it exits (alc_warm_pool_refill). The pool
+ * states prepared that far (alc_lua_setup_base): a background thread at nice 19 fills it at
+ * start and, later, when the housekeeping tick finds it short and quiet (alc_warm_pool_tick);
+ * a session thread whose session has ended tops it up before it exits (alc_warm_pool_refill). The pool
  * has no lock that a preempted builder could hold (see warm_pool.c). A session takes one if there is one, and finishes it with alc_lua_setup_session;
  * a state is never handed out twice and has never run a line of anybody's code, so a pooled
  * session is indistinguishable from one that built its own state.
@@ -39,6 +39,10 @@ void alc_warm_pool_free(alc_warm_pool *p);
  * and must still run alc_lua_setup_session on it.
  */
 lua_State *alc_warm_pool_take(alc_warm_pool *p, alc_lua_mem *mem);
+
+/* Called by the registry's housekeeping tick (every 250 ms): when the pool is short and no
+ * state was taken in the last 20 ms, wakes the builder to fill it. Never blocks; NULL ok. */
+void alc_warm_pool_tick(alc_warm_pool *p);
 
 /* Number of states ready to be taken now (0 for NULL). Any thread. */
 size_t alc_warm_pool_ready(alc_warm_pool *p);

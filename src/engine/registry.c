@@ -81,6 +81,7 @@ static void *gc_main(void *arg) {
     while (!r->stop) {
         alc_cond_timedwait_ns(&r->cond, &r->mu, tick * 1000000);
         if (r->stop) break;
+        alc_warm_pool_tick(r->warm); /* never blocks */
         int64_t now = alc_now_ms();
         alc_session *drop[128], *idle[128], *late[128];
         size_t nd = 0, ni = 0, nl = 0;

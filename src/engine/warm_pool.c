@@ -10,10 +10,11 @@
  * the CPU goes idle). Instead:
  *   - slots[i] is an atomic pointer: a builder publishes with compare-and-swap into an empty
  *     slot, a taker claims with exchange(NULL). A state is therefore handed out at most once.
- *   - `room` is a semaphore counting the free places (capacity - ready - being built). The
- *     builder waits on it; a taker posts it; a refill takes a place with sem_trywait. Posting a
- *     glibc semaphore takes no lock.
- *   - `stop` is atomic; alc_warm_pool_free sets it and posts `room` to wake the builder.
+ *   - `room` is a semaphore counting the free places (capacity - ready - being built). A
+ *     taker posts it; the builder and a refill take a place with sem_trywait. Posting a glibc
+ *     semaphore takes no lock.
+ *   - `wanted` wakes the builder: posted once at start, by alc_warm_pool_tick, and at stop.
+ *   - `stop` is atomic; alc_warm_pool_free sets it and posts `wanted`.
  * Thread roles: see warm_pool.h.
  */
 #include "alc/warm_pool.h"
@@ -39,14 +40,17 @@ struct alc_warm_pool {
     size_t cap;
     _Atomic(warm_state *) *slots; /* cap entries; NULL = empty */
     sem_t room;                   /* free places: cap - ready - being built */
+    sem_t wanted;                 /* posted to send the builder to work (tick, start, stop) */
+    atomic_bool requested;        /* a post of `wanted` is pending: do not pile them up */
     atomic_bool stop;
     _Atomic int64_t last_take_ms; /* monotonic ms of the last take (0: none yet) */
     pthread_t thread;
 };
 
-/* The builder leaves a burst of alc_run calls alone: it starts a state only once no state has
- * been taken for this long, so that its work never lands in the middle of a burst, next to
- * the sessions that were just started (an ending session tops the pool up itself). */
+/* The builder is sent to work only by alc_warm_pool_tick, once no state has been taken for
+ * this long: its work never lands in the middle of a burst of alc_run calls, next to the
+ * sessions just started (an ending session tops the pool up itself). It has no timer of its
+ * own, so an idle server stays idle. */
 #define QUIET_MS 20
 
 static void close_warm(warm_state *w) {
@@ -95,12 +99,12 @@ static void *builder_main(void *arg) {
      * lock it holds inside malloc would wait as long) */
     alc_thread_wind_down();
     for (;;) {
-        while (sem_wait(&p->room) != 0 && errno == EINTR) {}
-        int64_t quiet;
-        while (!atomic_load(&p->stop) && (quiet = alc_now_ms() - atomic_load(&p->last_take_ms)) < QUIET_MS)
-            alc_sleep_ms(QUIET_MS - quiet);
+        while (sem_wait(&p->wanted) != 0 && errno == EINTR) {}
+        atomic_store(&p->requested, false);
+        /* fill every free place (a failed build, e.g. out of memory, waits for the next tick) */
+        while (!atomic_load(&p->stop) && sem_trywait(&p->room) == 0)
+            if (!build_into_place(p)) break;
         if (atomic_load(&p->stop)) break;
-        if (!build_into_place(p)) alc_sleep_ms(1000); /* out of memory or similar: try later */
     }
     return NULL;
 }
@@ -116,12 +120,20 @@ alc_warm_pool *alc_warm_pool_new(const alc_config *cfg, size_t capacity) {
         free(p);
         return NULL;
     }
+    if (sem_init(&p->wanted, 0, 1) != 0) { /* 1: fill the pool at start */
+        sem_destroy(&p->room);
+        free(p->slots);
+        free(p);
+        return NULL;
+    }
+    atomic_init(&p->requested, true);
     for (size_t i = 0; i < capacity; i++) atomic_init(&p->slots[i], NULL);
     atomic_init(&p->stop, false);
     atomic_init(&p->last_take_ms, 0);
     p->cfg = cfg;
     p->cap = capacity;
     if (alc_thread_start(&p->thread, builder_main, p, 256 * 1024, "alc-warm", false) != ALC_OK) {
+        sem_destroy(&p->wanted);
         sem_destroy(&p->room);
         free(p->slots);
         free(p);
@@ -134,15 +146,23 @@ alc_warm_pool *alc_warm_pool_new(const alc_config *cfg, size_t capacity) {
 void alc_warm_pool_free(alc_warm_pool *p) {
     if (!p) return;
     atomic_store(&p->stop, true);
-    sem_post(&p->room);
+    sem_post(&p->wanted);
     alc_thread_join(p->thread);
     for (size_t i = 0; i < p->cap; i++) {
         warm_state *w = atomic_exchange(&p->slots[i], NULL);
         if (w) close_warm(w);
     }
+    sem_destroy(&p->wanted);
     sem_destroy(&p->room);
     free(p->slots);
     free(p);
+}
+
+/* Sends the builder to work when the pool is short and quiet; see warm_pool.h. */
+void alc_warm_pool_tick(alc_warm_pool *p) {
+    if (!p || atomic_load(&p->stop) || alc_warm_pool_ready(p) >= p->cap) return;
+    if (alc_now_ms() - atomic_load(&p->last_take_ms) < QUIET_MS) return;
+    if (!atomic_exchange(&p->requested, true)) sem_post(&p->wanted);
 }
 
 /* States ready now; see warm_pool.h. */
@@ -166,7 +186,7 @@ lua_State *alc_warm_pool_take(alc_warm_pool *p, alc_lua_mem *mem) {
         if (atomic_load(&p->slots[i])) w = atomic_exchange(&p->slots[i], NULL);
     if (!w) return NULL;
     atomic_store(&p->last_take_ms, alc_now_ms());
-    sem_post(&p->room); /* wakes the builder (which waits for a quiet moment) */
+    sem_post(&p->room); /* a free place: filled by an ending session or the next tick */
     if (w->mem.used > mem->limit) { /* a budget below a prepared state: let the caller fail it */
         close_warm(w);
         return NULL;
