@@ -23,6 +23,8 @@ void alc_jbuf_deinit(alc_jbuf *b);
 void alc_jbuf_put(alc_jbuf *b, const char *s, size_t n);
 void alc_jbuf_puts(alc_jbuf *b, const char *s);
 void alc_jbuf_printf(alc_jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends v in decimal (what printf's %lld gives, without printf: this is on the reply path). */
+void alc_jbuf_put_ll(alc_jbuf *b, long long v);
 /* Appends s (n bytes) as a quoted, escaped JSON string. Invalid UTF-8 becomes U+FFFD. */
 void alc_jbuf_json_str(alc_jbuf *b, const char *s, size_t n);
 /* Hands the buffer to the caller (returns new, free()); the jbuf is reset. NULL if oom. */

@@ -43,6 +43,19 @@ void alc_jbuf_put(alc_jbuf *b, const char *s, size_t n) {
 
 void alc_jbuf_puts(alc_jbuf *b, const char *s) { alc_jbuf_put(b, s, strlen(s)); }
 
+/* Appends v in decimal; see jbuf.h. */
+void alc_jbuf_put_ll(alc_jbuf *b, long long v) {
+    char tmp[24];
+    size_t i = sizeof tmp;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) tmp[--i] = '-';
+    alc_jbuf_put(b, tmp + i, sizeof tmp - i);
+}
+
 /* Appends printf-formatted text. */
 void alc_jbuf_printf(alc_jbuf *b, const char *fmt, ...) {
     va_list ap;

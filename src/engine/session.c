@@ -92,8 +92,18 @@ void alc__session_install_signal(void) { pthread_once(&signal_once, install_sign
 /* ---- events ----------------------------------------------------------------------- */
 
 static void publish_transition(alc_session *s, alc_state from, alc_state to) {
-    char buf[96];
-    snprintf(buf, sizeof buf, "{\"from\":\"%s\",\"to\":\"%s\"}", alc_state_name(from), alc_state_name(to));
+    char buf[96]; /* {"from":"<state>","to":"<state>"}, built without printf (hot path) */
+    const char *f = alc_state_name(from), *t = alc_state_name(to);
+    size_t fl = strlen(f), tl = strlen(t), n = 0;
+    memcpy(buf, "{\"from\":\"", 9);
+    n = 9;
+    memcpy(buf + n, f, fl);
+    n += fl;
+    memcpy(buf + n, "\",\"to\":\"", 8);
+    n += 8;
+    memcpy(buf + n, t, tl);
+    n += tl;
+    memcpy(buf + n, "\"}", 3);
     alc__session_publish(s, ALC_EV_STATE_TRANSITION, buf);
 }
 
@@ -167,7 +177,7 @@ int alc__host_ask(void *ud, alc_query *q, size_t n, alc_lua_answers *out) {
     {
         alc_jbuf b;
         alc_jbuf_init(&b);
-        alc_jbuf_printf(&b, "{\"kind\":\"%s\",\"query_ids\":[", n == 1 ? "single" : "batch");
+        alc_jbuf_puts(&b, n == 1 ? "{\"kind\":\"single\",\"query_ids\":[" : "{\"kind\":\"batch\",\"query_ids\":[");
         for (size_t i = 0; i < n; i++) {
             if (i) alc_jbuf_puts(&b, ",");
             alc_jbuf_json_str(&b, q[i].id, strlen(q[i].id));

@@ -87,8 +87,12 @@ static void read_opts(lua_State *L, int idx, llm_opts *o) {
 }
 
 static bool fill_query(alc_query *q, int index, const char *prompt, size_t plen, const llm_opts *o) {
-    char idbuf[32];
-    snprintf(idbuf, sizeof idbuf, "q-%d", index);
+    char idbuf[32] = "q-", digits[16];
+    int nd = 0; /* "q-<index>" without printf: once per LLM call */
+    unsigned u = (unsigned)index;
+    do { digits[nd++] = (char)('0' + u % 10); u /= 10; } while (u);
+    for (int i = 0; i < nd; i++) idbuf[2 + i] = digits[nd - 1 - i];
+    idbuf[2 + nd] = '\0';
     q->id = strdup(idbuf);
     q->prompt = malloc(plen + 1);
     q->system = o->system ? strdup(o->system) : NULL;

@@ -95,7 +95,7 @@ static char *make_key(const cJSON *id) {
     alc_jbuf_init(&b);
     alc_jbuf_puts(&b, cJSON_IsString(id) ? "s:" : "i:");
     if (cJSON_IsString(id)) alc_jbuf_puts(&b, id->valuestring);
-    else alc_jbuf_printf(&b, "%lld", (long long)id->valuedouble);
+    else alc_jbuf_put_ll(&b, (long long)id->valuedouble);
     return alc_jbuf_take(&b, NULL);
 }
 

@@ -17,7 +17,9 @@ static void put_query_fields(alc_jbuf *b, const alc_query *q, const char *id_key
         alc_jbuf_json_str(b, q->id, strlen(q->id));
         alc_jbuf_puts(b, ",");
     }
-    alc_jbuf_printf(b, "\"max_tokens\":%lld,\"prompt\":", q->max_tokens);
+    alc_jbuf_puts(b, "\"max_tokens\":");
+    alc_jbuf_put_ll(b, q->max_tokens);
+    alc_jbuf_puts(b, ",\"prompt\":");
     alc_jbuf_json_str(b, q->prompt, q->prompt_len);
     if (strcmp(id_key, "query_id") == 0) {
         alc_jbuf_puts(b, ",\"query_id\":");
@@ -38,7 +40,9 @@ static void put_system_and_flags_tail(alc_jbuf *b, const alc_query *q) {
 /* Closes a terminal result: `"status":"<status>"`, then "transcript_warning" (sorted after
  * it) when the session log could not be written, then '}'. */
 static void put_status_tail(alc_jbuf *b, const char *status, const alc_outcome *o) {
-    alc_jbuf_printf(b, ",\"status\":\"%s\"", status);
+    alc_jbuf_puts(b, ",\"status\":\"");
+    alc_jbuf_puts(b, status);
+    alc_jbuf_puts(b, "\"");
     if (o->transcript_warning) {
         alc_jbuf_puts(b, ",\"transcript_warning\":");
         alc_jbuf_json_str(b, o->transcript_warning, strlen(o->transcript_warning));
