@@ -525,7 +525,10 @@ int alc__cli_drive(const alc_config *cfg, const alc_cli_out *o, alc_cli_responde
         fprintf(stderr, "alc %s: cannot create a pipe: %s\n", o->cmd, strerror(errno));
         goto out;
     }
-    int rc = alc_registry_new(cfg, &reg);
+    /* one session per run: Lua states prepared ahead would only cost start-up time */
+    alc_config one_shot = *cfg; /* shallow: shares cfg's strings, lives as long as reg */
+    one_shot.warm_states = 0;
+    int rc = alc_registry_new(&one_shot, &reg);
     if (rc != ALC_OK) {
         fprintf(stderr, "alc %s: cannot start the engine: %s\n", o->cmd, alc_err_message(rc));
         goto out;
