@@ -196,6 +196,10 @@ int alc__host_ask(void *ud, alc_query *q, size_t n, alc_lua_answers *out) {
         alc_outcome o = {.kind = ALC_OUT_PAUSED, .session_id = s->id, .queries = q, .n_queries = n};
         w.on_outcome(w.ud, &o);
     }
+    /* The first pause is where most sessions wait longest, for an LLM: with the reply out,
+     * collect what setting up and the first steps left behind, so that a parked session keeps
+     * only live memory (a few KiB each, times thousands of sessions). */
+    if (s->metrics.pauses == 1 && s->lua) lua_gc(s->lua, LUA_GCCOLLECT);
 
     alc_mutex_lock(&s->mu);
     /* checkpoint D (parked): wake on the last answer or on cancel */
@@ -347,6 +351,7 @@ static void close_state(alc_session *s, lua_State *L) {
     alc_mutex_lock(&s->mu);
     s->closing = true;
     alc_mutex_unlock(&s->mu);
+    s->lua = NULL;
     alc_lua_prepare_close(L);
     lua_close(L);
 }
@@ -520,6 +525,7 @@ static void run_session(alc_session *s) {
         finish(s, ALC_STATE_FAILED, NULL, err, prc == ALC_E_NOMEM ? "memory" : "engine_error");
         return;
     }
+    s->lua = L;
     lua_pushcfunction(L, msghandler);                         // msgh
     int load = luaL_loadbufferx(L, s->code, s->code_len, s->chunkname, "t"); // msgh fn|err
     if (load != LUA_OK) {

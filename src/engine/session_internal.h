@@ -67,6 +67,7 @@ struct alc_session {
     pthread_t thread;               /* valid while thread_alive */
     bool lua_running;               /* the thread is inside Lua (cancel hook needed) */
     bool closing;                   /* lua_close in progress: no more pauses */
+    lua_State *lua;                 /* the session's main Lua state (session thread only) */
 
     /* immutable after start */
     char *code;

@@ -305,11 +305,36 @@ static void ensure_prelude_group(lua_State *L, int t, size_t g) {
 }
 
 /* alc's __index(t, k): a prelude field not loaded yet. */
+/* alc.math (~50 C functions) is created on first use too, like a prelude group: a bit in
+ * PRELUDE_LOADED_KEY above the prelude's groups says it was. */
+#define MATH_LOADED_BIT ((lua_Integer)1 << 62)
+
+static void ensure_math(lua_State *L, int t) {
+    t = lua_absindex(L, t);
+    lua_getfield(L, LUA_REGISTRYINDEX, PRELUDE_LOADED_KEY);
+    lua_Integer loaded = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (loaded & MATH_LOADED_BIT) return;
+    lua_pushinteger(L, loaded | MATH_LOADED_BIT);
+    lua_setfield(L, LUA_REGISTRYINDEX, PRELUDE_LOADED_KEY);
+    lua_pushliteral(L, "math");
+    if (lua_rawget(L, t) != LUA_TNIL) { lua_pop(L, 1); return; } /* the script set its own */
+    lua_pop(L, 1);
+    lua_pushvalue(L, t);
+    alc_lua_open_math(L);                                         // ... alc (alc.math set)
+    lua_pop(L, 1);
+}
+
 static int l_alc_index(lua_State *L) {
     if (lua_type(L, 2) != LUA_TSTRING) return 0;
-    int g = prelude_group_of(lua_tostring(L, 2));
-    if (g < 0) return 0;
-    ensure_prelude_group(L, 1, (size_t)g);
+    const char *k = lua_tostring(L, 2);
+    if (strcmp(k, "math") == 0) {
+        ensure_math(L, 1);
+    } else {
+        int g = prelude_group_of(k);
+        if (g < 0) return 0;
+        ensure_prelude_group(L, 1, (size_t)g);
+    }
     lua_settop(L, 2);
     lua_rawget(L, 1);
     return 1;
@@ -318,6 +343,7 @@ static int l_alc_index(lua_State *L) {
 /* alc's __pairs(t): every field, loaded ones and lazy ones alike. */
 static int l_alc_pairs(lua_State *L) {
     for (size_t g = 0; g < alc_prelude_lua_n_groups; g++) ensure_prelude_group(L, 1, g);
+    ensure_math(L, 1);
     lua_getglobal(L, "next");
     lua_pushvalue(L, 1);
     lua_pushnil(L);
@@ -411,7 +437,7 @@ static void setup_base(lua_State *L, const alc_config *cfg, const alc_lua_env *e
     lua_newtable(L);                                              // alc
     alc_lua_open_bridge(L);
     alc_lua_open_text(L);
-    alc_lua_open_math(L);
+    /* alc.math: on first use (l_alc_index) */
     alc_lua_open_state(L);
     lua_pushvalue(L, -1);
     lua_setglobal(L, "alc");                                      // alc

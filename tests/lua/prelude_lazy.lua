@@ -9,6 +9,11 @@ assert(type(alc.map) == "function", "reading alc.map loads it")
 assert(rawget(alc, "map") ~= nil and rawget(alc, "filter") ~= nil, "and its whole group with it")
 assert(alc.map({ 1, 2 }, function(x) return x * 10 end)[2] == 20)
 
+-- alc.math (C functions) is created on first use as well
+assert(rawget(alc, "math") == nil, "alc.math is not built before its first use")
+assert(alc.math.mean({ 1, 2, 3 }) == 2)
+assert(rawget(alc, "math") == alc.math, "and then it is a plain field")
+
 -- unknown fields stay nil, non-string keys too
 assert(alc.no_such_helper == nil)
 assert(alc[1] == nil and alc[true] == nil)
@@ -42,6 +47,7 @@ for k, v in pairs(alc) do seen[k] = type(v) end
 for _, n in ipairs({ "eval", "pipe", "tuning", "cache", "llm_json", "vote", "fingerprint", "llm", "json_encode" }) do
   assert(seen[n] == "function", "pairs(alc) lists alc." .. n)
 end
+assert(seen.math == "table" and seen.state == "table", "and the sub-tables")
 
 -- errors raised inside a lazily loaded function name their line of src/lua/prelude.lua
 local src = assert(io.open(ctx.repo_root .. "/src/lua/prelude.lua")):read("a")
