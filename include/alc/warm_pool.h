@@ -29,6 +29,11 @@ typedef struct alc_warm_pool alc_warm_pool;
  * build their states themselves. */
 alc_warm_pool *alc_warm_pool_new(const alc_config *cfg, size_t capacity);
 
+/* From now on nothing is built any more (refills and the builder's work become no-ops); the
+ * pool can still be taken from. For shutdown, before waiting for session threads. NULL ok;
+ * any thread. */
+void alc_warm_pool_stop(alc_warm_pool *p);
+
 /* Stops the builder and closes the states nobody took. NULL ok. */
 void alc_warm_pool_free(alc_warm_pool *p);
 

@@ -191,10 +191,16 @@ bool alc_registry_wait_logs(alc_registry *r, int64_t timeout_ms) {
     return done;
 }
 
+void alc__registry_session_ended(alc_registry *r) {
+    alc_mutex_lock(&r->mu);
+    r->live--;
+    alc_mutex_unlock(&r->mu);
+}
+
 /* Called by each session thread as its last act. */
 void alc__registry_thread_done(alc_registry *r) {
     alc_mutex_lock(&r->mu);
-    r->live--;
+    r->threads--;
     alc_cond_broadcast(&r->live_cond);
     alc_mutex_unlock(&r->mu);
 }
@@ -222,6 +228,7 @@ void alc_registry_drain(alc_registry *r, int64_t grace_ms) {
 /* Cancels everything, waits for session threads, frees. */
 void alc_registry_free(alc_registry *r) {
     if (!r) return;
+    alc_warm_pool_stop(r->warm); /* ending sessions no longer top it up */
     /* cancel every session (collect references first, then cancel without reg->mu) */
     for (;;) {
         alc_session *batch[256];
@@ -252,8 +259,8 @@ void alc_registry_free(alc_registry *r) {
      * use it) and the process ends. */
     int64_t deadline = alc_now_ms() + 3000;
     alc_mutex_lock(&r->mu);
-    while (r->live > 0 && alc_now_ms() < deadline) alc_cond_timedwait_ns(&r->live_cond, &r->mu, 50 * 1000000);
-    size_t left = r->live;
+    while (r->threads > 0 && alc_now_ms() < deadline) alc_cond_timedwait_ns(&r->live_cond, &r->mu, 50 * 1000000);
+    size_t left = r->threads;
     alc_mutex_unlock(&r->mu);
     if (left > 0) {
         fprintf(stderr, "alc: %zu session thread(s) did not stop within 3 s; exiting without waiting\n", left);
@@ -344,6 +351,7 @@ int alc_session_start(alc_registry *r, const alc_session_spec *spec, const alc_w
     s->in_map = true;
     r->count++;
     r->live++;
+    r->threads++;
     atomic_fetch_add(&s->refs, 1); /* map + thread */
     s->thread_alive = true;
     snprintf(id_out, 40, "%s", s->id);
@@ -358,6 +366,7 @@ int alc_session_start(alc_registry *r, const alc_session_spec *spec, const alc_w
         alc_mutex_unlock(&s->mu);
         map_remove_locked(r, s);
         r->live--;
+        r->threads--;
         alc_mutex_unlock(&r->mu);
         atomic_fetch_sub(&s->refs, 1);
         snprintf(err, errlen, "cannot start a session thread (the system refused: too many threads?)");

@@ -469,6 +469,7 @@ static void finish(alc_session *s, alc_state result, const char *result_json, co
         else { o.kind = ALC_OUT_CANCELLED; o.cancel_code = code; o.cancel_detail = detail; o.cancel_requested_at = cat; }
         w.on_outcome(w.ud, &o);
     }
+    alc__registry_session_ended(s->reg); /* the session is over for its caller */
     alc_thread_wind_down(); /* the last reply is out: the rest waits for nobody */
     if (after_reply) {
         const char *late = log_write(s, captured, &record, warning_buf, sizeof warning_buf);

@@ -85,15 +85,16 @@ struct alc_session {
 
 struct alc_registry {
     const alc_config *cfg;
-    alc_mutex mu;                   /* guards buckets, count, live, stop */
+    alc_mutex mu;                   /* guards buckets, count, live, threads, stop, logs_pending */
     alc_cond cond;                  /* the GC thread sleeps here (tick or stop) */
-    alc_cond live_cond;             /* broadcast when a session thread ends (live--) */
+    alc_cond live_cond;             /* broadcast when a session thread ends (threads--) */
     alc_cond logs_cond;             /* broadcast when logs_pending drops to 0 */
     size_t logs_pending;            /* (mu) session logs being written after their reply */
     atomic_bool log_dir_ok;         /* the last session log write succeeded: write after replying */
     alc_session *buckets[ALC_REG_BUCKETS];
     size_t count;                   /* sessions in the map */
-    size_t live;                    /* session threads not yet finished */
+    size_t live;                    /* sessions not yet ended (ALC_MAX_SESSIONS counts these) */
+    size_t threads;                 /* session threads not yet exited (shutdown waits for them) */
     bool stop;
     pthread_t gc_thread;
     char *state_root;               /* <home>/state */
@@ -112,6 +113,10 @@ bool alc__session_transition(alc_session *s, alc_state to);
  * from before the reply until written, so that the log tools can wait for it. */
 void alc__registry_log_begin(alc_registry *r);
 void alc__registry_log_end(alc_registry *r);
+/* The session reached its end and its last reply is out: it stops counting against
+ * ALC_MAX_SESSIONS (its thread may still write the log and top up the warm pool). Called
+ * once per session, by finish(). */
+void alc__registry_session_ended(alc_registry *r);
 /* Thread-exit bookkeeping: called by the session thread as its last act. */
 void alc__registry_thread_done(alc_registry *r);
 /* session.c: the alc_lua_host callbacks of a session (ud = alc_session *), reused by fork.c */

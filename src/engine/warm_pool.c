@@ -142,6 +142,11 @@ alc_warm_pool *alc_warm_pool_new(const alc_config *cfg, size_t capacity) {
     return p;
 }
 
+/* Stops building; see warm_pool.h. */
+void alc_warm_pool_stop(alc_warm_pool *p) {
+    if (p) atomic_store(&p->stop, true);
+}
+
 /* Stops the builder and closes what is left; see warm_pool.h. */
 void alc_warm_pool_free(alc_warm_pool *p) {
     if (!p) return;
