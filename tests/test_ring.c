@@ -177,6 +177,39 @@ Test(ring, growing_slot_array_keeps_every_event_in_place_and_wraps_at_capacity) 
     ALC_ASSERT_NO_LEAKS();
 }
 
+/* Short payloads live in the slot, long ones on the heap; both come out intact, NULL stays NULL,
+ * and overwriting a long payload with a short one (and back) frees what it should. */
+Test(ring, short_and_long_payloads_round_trip_through_a_wrapping_ring) {
+    alc_ring *r = alc_ring_new(4);
+    char longp[300];
+    memset(longp, 'x', sizeof longp - 1);
+    longp[sizeof longp - 1] = '\0';
+    const char *payloads[] = {"{\"a\":1}", longp, NULL, "{\"from\":\"running\",\"to\":\"paused\"}",
+                              "0123456789012345678901234567890123456789012345", /* 46 bytes: inline */
+                              "01234567890123456789012345678901234567890123456", /* 47: inline, the limit */
+                              "012345678901234567890123456789012345678901234567", /* 48: heap */
+                              longp, "{}"};
+    size_t n = sizeof payloads / sizeof payloads[0];
+    uint64_t cur = alc_ring_cursor_oldest(r);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(alc_ring_publish(r, ALC_EV_LOG, (int64_t)i, payloads[i], NULL), ALC_OK);
+        alc_event ev;
+        cr_assert_eq(alc_ring_next(r, &cur, &ev, NULL, 0), ALC_OK);
+        if (payloads[i]) cr_assert_str_eq(ev.json, payloads[i], "payload %zu", i);
+        else cr_assert_null(ev.json);
+        cr_assert_eq(ev.at_ms, (int64_t)i);
+        alc_event_deinit(&ev);
+    }
+    alc_event recent[4];
+    cr_assert_eq(alc_ring_recent(r, recent, 4), 4);
+    for (size_t i = 0; i < 4; i++) {
+        cr_assert_str_eq(recent[i].json, payloads[n - 4 + i]);
+        alc_event_deinit(&recent[i]);
+    }
+    alc_ring_free(r);
+    ALC_ASSERT_NO_LEAKS();
+}
+
 Test(ring, cursor_now_sees_only_later_events) {
     alc_ring *r = alc_ring_new(8);
     publish_n(r, 3);

@@ -11,6 +11,10 @@
  * the full capacity (10,000 parked sessions x 256 slots would be 80 MB).
  * A reader's cursor is the seq it wants next; it lagged when cursor < oldest.
  *
+ * Payloads up to RING_INLINE_MAX bytes (the state transitions and pause/resume events that
+ * every LLM call publishes) are stored in the slot itself; longer ones in a heap copy made
+ * before the lock is taken. Readers always get their own heap copy (alc_event.json).
+ *
  * Threads: any thread may publish, close and read concurrently; alc_ring_free() only when no
  * other thread uses the ring. One mutex `mu` guards everything mutable; one condvar `cond` is
  * broadcast on every publish and on close. `mu` is a leaf lock (CONVENTIONS 15): nothing else is
@@ -26,11 +30,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define RING_INLINE_MAX 47
+
+typedef struct ring_slot {
+    uint64_t seq;
+    alc_event_kind kind;
+    bool has_json;
+    int64_t at_ms;
+    char *heap;                       /* owned: a payload longer than RING_INLINE_MAX, or NULL */
+    char inline_json[RING_INLINE_MAX + 1]; /* a shorter payload, NUL-terminated */
+} ring_slot;
+
+static const char *slot_json(const ring_slot *sl) {
+    if (!sl->has_json) return NULL;
+    return sl->heap ? sl->heap : sl->inline_json;
+}
+
 struct alc_ring {
     alc_mutex mu;
     alc_cond cond;      /* broadcast on publish and close */
     size_t cap;         /* immutable after _new */
-    alc_event *slots;   /* guarded by mu; n_slots entries (n_slots == cap once wrapped) */
+    ring_slot *slots;   /* guarded by mu; n_slots entries (n_slots == cap once wrapped) */
     size_t n_slots;     /* guarded by mu */
     uint64_t head;      /* guarded by mu; seq of the last published event, 0 if none */
     bool closed;        /* guarded by mu */
@@ -68,15 +88,16 @@ static uint64_t oldest_locked(const alc_ring *r) {
 }
 
 // Slot holding seq (seq >= 1). Called with mu held.
-static alc_event *slot_of(alc_ring *r, uint64_t seq) {
+static ring_slot *slot_of(alc_ring *r, uint64_t seq) {
     return &r->slots[(seq - 1) % r->cap];
 }
 
 // Copies *src into *dst with a fresh json string. Called with mu held. ALC_OK or ALC_E_NOMEM.
-static int copy_event_locked(alc_event *dst, const alc_event *src) {
+static int copy_event_locked(alc_event *dst, const ring_slot *src) {
     char *json = NULL;
-    if (src->json) {
-        json = strdup(src->json);
+    const char *text = slot_json(src);
+    if (text) {
+        json = strdup(text);
         if (!json) return ALC_E_NOMEM;
     }
     dst->seq = src->seq;
@@ -93,7 +114,7 @@ static int copy_event_locked(alc_event *dst, const alc_event *src) {
  * Returns NULL on OOM or if capacity is 0 (or too large to allocate). */
 alc_ring *alc_ring_new(size_t capacity) {
     alc_ring *r = NULL;
-    if (capacity == 0 || capacity > SIZE_MAX / sizeof(alc_event)) goto fail;
+    if (capacity == 0 || capacity > SIZE_MAX / sizeof(ring_slot)) goto fail;
     r = calloc(1, sizeof *r);
     if (!r) goto fail;
     r->n_slots = capacity < RING_FIRST_SLOTS ? capacity : RING_FIRST_SLOTS;
@@ -114,7 +135,7 @@ fail:
  * other alc_ring_* function on r; close the ring and join the readers first. */
 void alc_ring_free(alc_ring *r) {
     if (!r) return;
-    for (size_t i = 0; i < r->n_slots; i++) free(r->slots[i].json);
+    for (size_t i = 0; i < r->n_slots; i++) free(r->slots[i].heap);
     free(r->slots);
     alc_cond_deinit(&r->cond);
     alc_mutex_deinit(&r->mu);
@@ -135,7 +156,8 @@ int alc_ring_publish(alc_ring *r, alc_event_kind kind, int64_t at_ms, const char
     char *old = NULL;
     uint64_t seq;
     if (!r || (unsigned)kind >= KIND_COUNT) return ALC_E_INVAL;
-    if (json) {
+    size_t len = json ? strlen(json) : 0;
+    if (json && len > RING_INLINE_MAX) {
         copy = strdup(json);
         if (!copy) return ALC_E_NOMEM;
     }
@@ -148,7 +170,7 @@ int alc_ring_publish(alc_ring *r, alc_event_kind kind, int64_t at_ms, const char
     }
     if (r->head == r->n_slots && r->n_slots < r->cap) { /* full before the first wrap: grow */
         size_t n = r->n_slots * 2 < r->cap ? r->n_slots * 2 : r->cap;
-        alc_event *grown = realloc(r->slots, n * sizeof *grown);
+        ring_slot *grown = realloc(r->slots, n * sizeof *grown);
         if (!grown) {
             alc_mutex_unlock(&r->mu);
             free(copy);
@@ -159,12 +181,14 @@ int alc_ring_publish(alc_ring *r, alc_event_kind kind, int64_t at_ms, const char
         r->n_slots = n;
     }
     seq = ++r->head;
-    alc_event *slot = slot_of(r, seq);
-    old = slot->json; // swapped out here, freed after unlock
+    ring_slot *slot = slot_of(r, seq);
+    old = slot->heap; // swapped out here, freed after unlock
     slot->seq = seq;
     slot->kind = kind;
     slot->at_ms = at_ms;
-    slot->json = copy;
+    slot->has_json = json != NULL;
+    slot->heap = copy;
+    if (json && !copy) memcpy(slot->inline_json, json, len + 1);
     alc_cond_broadcast(&r->cond);
     alc_mutex_unlock(&r->mu);
 
