@@ -83,8 +83,40 @@ static size_t count_newlines(const char *p, size_t n) {
     return c;
 }
 
+/* Refuses the ways of defining an alc field that the field list would miss: an indented
+ * `function alc.X(`, an assignment `alc.X = ` at the start of a line, and any definition in
+ * the header (which runs again with every group). Returns 0 or 1 after printing the line. */
+static int check_definitions(const char *src, size_t from, size_t to, bool header) {
+    size_t line = 1;
+    for (size_t i = 0; i < from; i++) line += src[i] == '\n';
+    for (size_t i = from; i < to; line++) {
+        const char *nl = memchr(src + i, '\n', to - i);
+        size_t end = nl ? (size_t)(nl - src) : to;
+        const char *p = src + i;
+        size_t n = end - i, ws = 0;
+        while (ws < n && (p[ws] == ' ' || p[ws] == '\t')) ws++;
+        bool fn = n - ws >= 13 && memcmp(p + ws, "function alc.", 13) == 0;
+        bool assign = false;
+        if (ws == 0 && n >= 4 && memcmp(p, "alc.", 4) == 0) {
+            size_t k = 4;
+            while (k < n && (p[k] == '_' || (p[k] >= 'a' && p[k] <= 'z') || (p[k] >= 'A' && p[k] <= 'Z') || (p[k] >= '0' && p[k] <= '9'))) k++;
+            while (k < n && p[k] == ' ') k++;
+            assign = k < n && p[k] == '=' && (k + 1 >= n || p[k + 1] != '=');
+        }
+        if (assign || (fn && (ws > 0 || header))) {
+            fprintf(stderr, "embed_bytecode: line %zu: %s\n", line,
+                    header ? "alc fields cannot be defined before the first --@group line"
+                           : "define alc fields as `function alc.NAME(` at the start of a line (the lazy loader finds them that way)");
+            return 1;
+        }
+        i = nl ? end + 1 : to;
+    }
+    return 0;
+}
+
 static int emit_groups(lua_State *L, FILE *out, const char *sym, const char *src, size_t len, const char *chunkname,
                        const size_t *starts, size_t ng) {
+    if (check_definitions(src, 0, starts[0], true)) return 1;
     static field fields[MAX_FIELDS];
     size_t nf = 0, lens[MAX_GROUPS];
     char names[MAX_GROUPS][64];
@@ -99,6 +131,7 @@ static int emit_groups(lua_State *L, FILE *out, const char *sym, const char *src
         }
         memcpy(names[g], src + name_from, name_end - name_from);
         names[g][name_end - name_from] = '\0';
+        if (strcmp(names[g], "eager") != 0 && check_definitions(src, from, to, false)) return 1;
         /* the fields this group defines */
         size_t at[MAX_FIELDS + 1];
         size_t k = find_lines(src + from, to - from, "function alc.", at, MAX_FIELDS);

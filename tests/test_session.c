@@ -1426,3 +1426,57 @@ Test(session, paused_session_survives_a_few_seconds_with_the_default_ttl) {
     close_env();
     rec_free(r);
 }
+
+/* ---- re-entry during a pause ------------------------------------------------------------- */
+
+/* A waiter that answers the first pause from inside on_outcome, on the session thread itself,
+ * so the answer is in before the first-pause garbage collection runs the script's finalizers. */
+typedef struct eager_answerer {
+    rec *r;
+    char id[40];
+    int answered;
+} eager_answerer;
+
+static void eager_on_outcome(void *ud, const alc_outcome *o) {
+    eager_answerer *e = ud;
+    rec_on_outcome(e->r, o);
+    if (o->kind != ALC_OUT_PAUSED || e->answered++) return;
+    alc_session *s = alc_registry_find(g_reg, o->session_id);
+    if (!s) return;
+    alc_answer a = {.query_id = NULL, .response = "first answer", .response_len = 12};
+    a.prompt_tokens = a.completion_tokens = -1;
+    alc_waiter w = {.on_outcome = eager_on_outcome, .on_event = rec_on_event, .ud = e};
+    size_t remaining;
+    char err[256];
+    (void)alc_session_continue(s, &a, 1, &w, &remaining, err, sizeof err);
+    alc_session_unref(s);
+}
+
+Test(session, an_llm_call_from_a_finalizer_during_a_pause_is_refused_and_the_pause_stays_intact) {
+    open_default();
+    rec *r = rec_new();
+    eager_answerer e = {.r = r};
+    /* the table with the finalizer is garbage at once; the full collection right after the
+     * first pause reply finalizes it while alc.llm("first") is still waiting for its answer */
+    const char *code =
+        "local seen = {}\n"
+        "setmetatable({}, {__gc = function() local ok, err = pcall(alc.llm, 'from gc'); seen.ok = ok; seen.err = tostring(err) end})\n"
+        "local a = alc.llm('first')\n"
+        "collectgarbage()\n"
+        "return {a = a, ok = seen.ok, err = seen.err}";
+    alc_session_spec spec = {.code = code, .code_len = strlen(code), .chunkname = "=code"};
+    alc_waiter w = {.on_outcome = eager_on_outcome, .on_event = rec_on_event, .ud = &e};
+    char err[512] = "";
+    cr_assert_eq(alc_session_start(g_reg, &spec, &w, e.id, err, sizeof err), ALC_OK, "%s", err);
+    rec_outcome *o = expect_outcome(r, 1, ALC_OUT_PAUSED);
+    cr_assert_str_eq(o->q[0].prompt, "first");
+    o = expect_outcome(r, 2, ALC_OUT_DONE);
+    cJSON *res = parse_or_fail(o->result_json);
+    cr_assert_str_eq(cJSON_GetObjectItem(res, "a")->valuestring, "first answer", "the outer call got its own answer");
+    cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(res, "ok")), "the finalizer's alc.llm failed: %s", o->result_json);
+    cr_assert_not_null(strstr(cJSON_GetObjectItem(res, "err")->valuestring, "not available while this session is pausing"),
+                       "%s", o->result_json);
+    cJSON_Delete(res);
+    close_env();
+    rec_free(r);
+}

@@ -91,9 +91,10 @@ void alc_registry_drain(alc_registry *r, int64_t grace_ms);
 /* Cancels every session (code "system_shutdown"), waits for their threads, frees. NULL ok. */
 void alc_registry_free(alc_registry *r);
 /*
- * Waits up to timeout_ms until every session log that is being written after its session's
- * reply is on disk, so that a client that read a result and then asks for its log finds it.
- * Returns true when none is pending. Any thread; takes r->mu (released while waiting).
+ * Waits up to timeout_ms until the session logs being written after their sessions' replies
+ * when this is called are on disk, so that a client that read a result and then asks for its
+ * log finds it. Logs begun after the call are not waited for. Returns true when none of those
+ * is pending any more. Any thread; takes r->mu (released while waiting).
  */
 bool alc_registry_wait_logs(alc_registry *r, int64_t timeout_ms);
 /* Number of sessions in the map (live and retained). */

@@ -48,11 +48,6 @@ int alc_thread_start(pthread_t *out, void *(*fn)(void *), void *arg, size_t stac
  * last reply is out: what is left (closing Lua, the session log, topping up the warm pool)
  * must not delay anybody's answer; the warm pool's builder. Best effort. */
 void alc_thread_wind_down(void);
-/* Moves the calling thread to SCHED_IDLE: it runs only when nothing else wants the CPU, and
- * any other thread that wakes up takes the CPU from it at once. One way for an unprivileged
- * thread. Only for optional work that nobody waits for (an ending session thread topping up
- * the warm pool): on a saturated machine such a thread may not run for seconds. Best effort. */
-void alc_thread_background(void);
 /* Joins t; aborts on failure. */
 void alc_thread_join(pthread_t t);
 

@@ -152,8 +152,10 @@ int alc_registry_new(const alc_config *cfg, alc_registry **out) {
     alc_cond_init(&r->live_cond);
     alc_cond_init(&r->logs_cond);
     atomic_init(&r->log_dir_ok, false);
+    r->warm = alc_warm_pool_new(cfg, cfg->warm_states); /* NULL: sessions build their own states */
     int rc = alc_thread_start(&r->gc_thread, gc_main, r, 256 * 1024, "alc-gc", false);
     if (rc != ALC_OK) {
+        alc_warm_pool_free(r->warm);
         alc_cond_deinit(&r->cond);
         alc_cond_deinit(&r->live_cond);
         alc_cond_deinit(&r->logs_cond);
@@ -162,31 +164,57 @@ int alc_registry_new(const alc_config *cfg, alc_registry **out) {
         free(r);
         return rc;
     }
-    r->warm = alc_warm_pool_new(cfg, cfg->warm_states); /* NULL: sessions build their own states */
     *out = r;
     return ALC_OK;
 }
 
-void alc__registry_log_begin(alc_registry *r) {
+uint64_t alc__registry_log_begin(alc_registry *r) {
     alc_mutex_lock(&r->mu);
-    r->logs_pending++;
+    uint64_t t = 0;
+    if (r->n_log_pending == r->cap_log_pending) {
+        size_t cap = r->cap_log_pending ? r->cap_log_pending * 2 : 16;
+        uint64_t *grown = realloc(r->log_pending, cap * sizeof *grown);
+        if (grown) {
+            r->log_pending = grown;
+            r->cap_log_pending = cap;
+        }
+    }
+    if (r->n_log_pending < r->cap_log_pending) {
+        t = ++r->log_ticket;
+        r->log_pending[r->n_log_pending++] = t;
+    }
+    alc_mutex_unlock(&r->mu);
+    return t;
+}
+
+void alc__registry_log_end(alc_registry *r, uint64_t ticket) {
+    if (ticket == 0) return;
+    alc_mutex_lock(&r->mu);
+    for (size_t i = 0; i < r->n_log_pending; i++)
+        if (r->log_pending[i] == ticket) {
+            r->log_pending[i] = r->log_pending[--r->n_log_pending];
+            break;
+        }
+    alc_cond_broadcast(&r->logs_cond);
     alc_mutex_unlock(&r->mu);
 }
 
-void alc__registry_log_end(alc_registry *r) {
-    alc_mutex_lock(&r->mu);
-    if (--r->logs_pending == 0) alc_cond_broadcast(&r->logs_cond);
-    alc_mutex_unlock(&r->mu);
+/* True when a ticket <= upto is still pending. r->mu held. */
+static bool log_pending_upto_locked(const alc_registry *r, uint64_t upto) {
+    for (size_t i = 0; i < r->n_log_pending; i++)
+        if (r->log_pending[i] <= upto) return true;
+    return false;
 }
 
-/* Waits until no session log is being written after its reply; see session.h. */
+/* Waits for the logs of the sessions already answered; see session.h. */
 bool alc_registry_wait_logs(alc_registry *r, int64_t timeout_ms) {
     int64_t deadline = alc_now_ms() + timeout_ms;
     alc_mutex_lock(&r->mu);
+    uint64_t upto = r->log_ticket; /* logs begun later belong to results the caller has not seen */
     int64_t left;
-    while (r->logs_pending > 0 && (left = deadline - alc_now_ms()) > 0)
+    while (log_pending_upto_locked(r, upto) && (left = deadline - alc_now_ms()) > 0)
         alc_cond_timedwait_ns(&r->logs_cond, &r->mu, left * 1000000);
-    bool done = r->logs_pending == 0;
+    bool done = !log_pending_upto_locked(r, upto);
     alc_mutex_unlock(&r->mu);
     return done;
 }
@@ -271,6 +299,7 @@ void alc_registry_free(alc_registry *r) {
     alc_cond_deinit(&r->live_cond);
     alc_cond_deinit(&r->logs_cond);
     alc_mutex_deinit(&r->mu);
+    free(r->log_pending);
     free(r->state_root);
     free(r);
 }

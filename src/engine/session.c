@@ -150,6 +150,16 @@ int alc__host_ask(void *ud, alc_query *q, size_t n, alc_lua_answers *out) {
         return ALC_E_NOMEM;
     }
     alc_mutex_lock(&s->mu);
+    /* a Lua finalizer run by the collection below (or any other re-entry) while this thread is
+     * inside a pause: refused, the pause in progress must stay intact */
+    if (s->in_ask) {
+        alc_mutex_unlock(&s->mu);
+        free(answers);
+        free(lens);
+        free(errs);
+        alc_queries_free(q, n);
+        return ALC_E_BUSY;
+    }
     /* checkpoint B: a cancel that arrived before the pause is published wins */
     if (atomic_load(&s->cancel_flag) || s->state != ALC_STATE_RUNNING || s->closing) {
         alc_mutex_unlock(&s->mu);
@@ -167,6 +177,7 @@ int alc__host_ask(void *ud, alc_query *q, size_t n, alc_lua_answers *out) {
         alc_queries_free(q, n);
         return ALC_E_NOMEM;
     }
+    s->in_ask = true;
     s->queries = q;
     s->n_queries = n;
     s->answers = answers;
@@ -223,6 +234,7 @@ int alc__host_ask(void *ud, alc_query *q, size_t n, alc_lua_answers *out) {
     s->answer_lens = NULL;
     s->answer_errors = NULL;
     s->n_queries = s->n_answered = 0;
+    s->in_ask = false;
     alc_mutex_unlock(&s->mu);
     return rc;
 }
@@ -459,9 +471,10 @@ static void finish(alc_session *s, alc_state result, const char *result_json, co
     char warning_buf[640];
     const char *log_warning = NULL;
     bool after_reply = has && captured == 1 && atomic_load(&s->reg->log_dir_ok);
-    if (after_reply) alc__registry_log_begin(s->reg);
-    else log_warning = log_write(s, captured, &record, warning_buf, sizeof warning_buf);
+    uint64_t log_ticket = after_reply ? alc__registry_log_begin(s->reg) : 0;
+    if (!after_reply) log_warning = log_write(s, captured, &record, warning_buf, sizeof warning_buf);
 
+    alc__registry_session_ended(s->reg); /* before the reply: a caller may start the next one at once */
     if (has) {
         alc_outcome o = {.session_id = s->id, .stats_json = stats_json, .transcript_warning = log_warning};
         if (final == ALC_STATE_DONE) { o.kind = ALC_OUT_DONE; o.result_json = result_json; }
@@ -469,12 +482,11 @@ static void finish(alc_session *s, alc_state result, const char *result_json, co
         else { o.kind = ALC_OUT_CANCELLED; o.cancel_code = code; o.cancel_detail = detail; o.cancel_requested_at = cat; }
         w.on_outcome(w.ud, &o);
     }
-    alc__registry_session_ended(s->reg); /* the session is over for its caller */
     alc_thread_wind_down(); /* the last reply is out: the rest waits for nobody */
     if (after_reply) {
         const char *late = log_write(s, captured, &record, warning_buf, sizeof warning_buf);
         if (late) report_late_log_failure(s, late);
-        alc__registry_log_end(s->reg);
+        alc__registry_log_end(s->reg, log_ticket);
     } else if (!has && log_warning) {
         report_late_log_failure(s, log_warning);
     }
@@ -592,10 +604,9 @@ void *alc__session_main(void *arg) {
     run_session(s);
     /* the session is over and its caller has its answer: prepare a Lua state for the next
      * session (only when the pool is short), before the registry stops counting this thread */
-    if (alc_warm_pool_ready(s->reg->warm) < s->reg->cfg->warm_states) {
-        alc_thread_background(); /* optional work: never in the way of a reply */
-        alc_warm_pool_refill(s->reg->warm);
-    }
+    /* (at nice 19, set by finish: never in the way of a reply, yet never starved for long
+     * while it may hold a malloc lock or, next, the registry's) */
+    if (s->reg->warm) alc_warm_pool_refill(s->reg->warm);
     alc_mutex_lock(&s->mu);
     s->thread_alive = false;
     alc_mutex_unlock(&s->mu);

@@ -68,6 +68,7 @@ struct alc_session {
     bool lua_running;               /* the thread is inside Lua (cancel hook needed) */
     bool closing;                   /* lua_close in progress: no more pauses */
     lua_State *lua;                 /* the session's main Lua state (session thread only) */
+    bool in_ask;                    /* (mu) the thread is inside alc__host_ask: re-entry refused */
 
     /* immutable after start */
     char *code;
@@ -85,11 +86,13 @@ struct alc_session {
 
 struct alc_registry {
     const alc_config *cfg;
-    alc_mutex mu;                   /* guards buckets, count, live, threads, stop, logs_pending */
+    alc_mutex mu;                   /* guards buckets, count, live, threads, stop, the log tickets */
     alc_cond cond;                  /* the GC thread sleeps here (tick or stop) */
     alc_cond live_cond;             /* broadcast when a session thread ends (threads--) */
-    alc_cond logs_cond;             /* broadcast when logs_pending drops to 0 */
-    size_t logs_pending;            /* (mu) session logs being written after their reply */
+    alc_cond logs_cond;             /* broadcast when a log written after its reply is done */
+    uint64_t log_ticket;            /* (mu) the last ticket handed out (0: none yet) */
+    uint64_t *log_pending;          /* (mu) tickets of logs being written after their reply */
+    size_t n_log_pending, cap_log_pending;
     atomic_bool log_dir_ok;         /* the last session log write succeeded: write after replying */
     alc_session *buckets[ALC_REG_BUCKETS];
     size_t count;                   /* sessions in the map */
@@ -109,10 +112,13 @@ void alc__session_publish(alc_session *s, alc_event_kind kind, const char *json)
 /* Transition under s->mu; publishes state_transition. Terminal→terminal is a no-op.
  * Returns true if the state changed. */
 bool alc__session_transition(alc_session *s, alc_state to);
-/* Session-log bookkeeping: a log written after its session's reply is counted as pending
- * from before the reply until written, so that the log tools can wait for it. */
-void alc__registry_log_begin(alc_registry *r);
-void alc__registry_log_end(alc_registry *r);
+/* Session-log bookkeeping: a log written after its session's reply holds a ticket from before
+ * the reply until it is written, so that the log tools can wait for the logs of every result
+ * already delivered (and only for those: a steady stream of new logs does not hold them up). */
+/* begin returns the log's ticket (0 when out of memory: the log is then simply not waited
+ * for); end takes it back. */
+uint64_t alc__registry_log_begin(alc_registry *r);
+void alc__registry_log_end(alc_registry *r, uint64_t ticket);
 /* The session reached its end and its last reply is out: it stops counting against
  * ALC_MAX_SESSIONS (its thread may still write the log and top up the warm pool). Called
  * once per session, by finish(). */

@@ -131,11 +131,6 @@ void alc_thread_wind_down(void) {
 }
 
 
-/* Moves the calling thread to SCHED_IDLE; see thread.h. */
-void alc_thread_background(void) {
-    struct sched_param sp = {0};
-    (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp); /* best effort */
-}
 
 void alc_thread_join(pthread_t t) { check(pthread_join(t, NULL), "pthread_join"); }
 

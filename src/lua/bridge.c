@@ -122,6 +122,7 @@ static alc_lua_answers *ask(lua_State *L, const alc_lua_host *h, alc_query *q, s
         alc_lua_arm_stop_hook(L);
         luaL_error(L, "cancelled");
     }
+    if (rc == ALC_E_BUSY) luaL_error(L, "alc.llm: not available while this session is pausing (called from a finalizer?)");
     if (rc != ALC_OK) luaL_error(L, "alc.llm: %s", alc_err_message(rc));
     /* an LLM call that failed (e.g. a refused sampling request) raises; pcall can catch it */
     for (size_t i = 0; box->errors && i < box->n; i++)

@@ -35,7 +35,7 @@ local m_floor, m_tointeger, m_type = math.floor, math.tointeger, math.type
 local t_remove, t_sort, t_concat = table.remove, table.sort, table.concat
 
 -- The JSON null sentinel (a light userdata) as Layer 0 hands it out.
-local NULL = alc.null
+local NULL = _ALC_NULL -- (runtime.c puts alc.null there at set-up: a script cannot swap it)
 
 local function shallow_copy(t)
   local c = {}

@@ -268,22 +268,33 @@ static int prelude_group_of(const char *name) {
 }
 
 /* Runs group g (raises on failure). Leaves the stack as it found it. */
-static void run_prelude_group(lua_State *L, size_t g, const char *arg) {
-    if (luaL_loadbufferx(L, (const char *)alc_prelude_lua_groups[g].code, alc_prelude_lua_groups[g].len, "=prelude", "b") != LUA_OK)
-        lua_error(L);
+/* Runs group g in protected mode. Returns the lua_pcall status; on failure the error is on
+ * the stack top. */
+static int run_prelude_group(lua_State *L, size_t g) {
+    int st = luaL_loadbufferx(L, (const char *)alc_prelude_lua_groups[g].code, alc_prelude_lua_groups[g].len, "=prelude", "b");
+    if (st != LUA_OK) return st;
     lua_getfield(L, LUA_REGISTRYINDEX, PRELUDE_ENV_KEY);          // chunk env
     lua_setupvalue(L, -2, 1);                                     // chunk (its _ENV is env)
-    if (arg) lua_pushstring(L, arg);
-    lua_call(L, arg ? 1 : 0, 0);
+    return lua_pcall(L, 0, 0, 0);
+}
+
+static lua_Integer loaded_bits(lua_State *L) {
+    lua_getfield(L, LUA_REGISTRYINDEX, PRELUDE_LOADED_KEY);
+    lua_Integer loaded = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    return loaded;
+}
+
+static void set_loaded_bits(lua_State *L, lua_Integer bits) {
+    lua_pushinteger(L, bits);
+    lua_setfield(L, LUA_REGISTRYINDEX, PRELUDE_LOADED_KEY);
 }
 
 /* Loads group g into the alc table at index t unless it was loaded before. */
 static void ensure_prelude_group(lua_State *L, int t, size_t g) {
     t = lua_absindex(L, t);
-    lua_getfield(L, LUA_REGISTRYINDEX, PRELUDE_LOADED_KEY);
-    lua_Integer loaded = lua_tointeger(L, -1);
-    lua_pop(L, 1);
-    if (loaded & ((lua_Integer)1 << g)) return;
+    lua_Integer loaded = loaded_bits(L), bit = (lua_Integer)1 << g;
+    if (loaded & bit) return;
     /* the script's own values for this group's fields win over the prelude's */
     lua_newtable(L);                                              // saved
     for (size_t i = 0; i < alc_prelude_lua_n_fields; i++) {
@@ -292,16 +303,21 @@ static void ensure_prelude_group(lua_State *L, int t, size_t g) {
         if (lua_rawget(L, t) == LUA_TNIL) { lua_pop(L, 1); continue; }
         lua_setfield(L, -2, alc_prelude_lua_fields[i].name);
     }
-    lua_pushinteger(L, loaded | ((lua_Integer)1 << g));           // mark first: no recursion
-    lua_setfield(L, LUA_REGISTRYINDEX, PRELUDE_LOADED_KEY);
-    run_prelude_group(L, g, NULL);
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {                                     // saved k v
-        lua_pushvalue(L, -2);
-        lua_insert(L, -2);                                        // saved k k v
-        lua_rawset(L, t);                                         // saved k
+    set_loaded_bits(L, loaded | bit);                             /* mark first: no recursion */
+    int st = run_prelude_group(L, g);                             // saved [err]
+    if (st != LUA_OK) {
+        /* out of memory, a stop, a C stack overflow...: not loaded, so a later read retries */
+        set_loaded_bits(L, loaded_bits(L) & ~bit);
+        lua_insert(L, -2);                                        // err saved
     }
-    lua_pop(L, 1);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {                                     // ... saved k v
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);                                        // ... saved k k v
+        lua_rawset(L, t);                                         // ... saved k
+    }
+    lua_pop(L, 1);                                                // [err]
+    if (st != LUA_OK) lua_error(L);
 }
 
 /* alc's __index(t, k): a prelude field not loaded yet. */
@@ -309,20 +325,25 @@ static void ensure_prelude_group(lua_State *L, int t, size_t g) {
  * PRELUDE_LOADED_KEY above the prelude's groups says it was. */
 #define MATH_LOADED_BIT ((lua_Integer)1 << 62)
 
+static int l_open_math(lua_State *L) { /* (alc) */
+    alc_lua_open_math(L);
+    return 0;
+}
+
 static void ensure_math(lua_State *L, int t) {
     t = lua_absindex(L, t);
-    lua_getfield(L, LUA_REGISTRYINDEX, PRELUDE_LOADED_KEY);
-    lua_Integer loaded = lua_tointeger(L, -1);
-    lua_pop(L, 1);
+    lua_Integer loaded = loaded_bits(L);
     if (loaded & MATH_LOADED_BIT) return;
-    lua_pushinteger(L, loaded | MATH_LOADED_BIT);
-    lua_setfield(L, LUA_REGISTRYINDEX, PRELUDE_LOADED_KEY);
+    set_loaded_bits(L, loaded | MATH_LOADED_BIT);
     lua_pushliteral(L, "math");
     if (lua_rawget(L, t) != LUA_TNIL) { lua_pop(L, 1); return; } /* the script set its own */
     lua_pop(L, 1);
+    lua_pushcfunction(L, l_open_math);
     lua_pushvalue(L, t);
-    alc_lua_open_math(L);                                         // ... alc (alc.math set)
-    lua_pop(L, 1);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {                        /* not built: a later read retries */
+        set_loaded_bits(L, loaded_bits(L) & ~MATH_LOADED_BIT);
+        lua_error(L);
+    }
 }
 
 static int l_alc_index(lua_State *L) {
@@ -344,7 +365,10 @@ static int l_alc_index(lua_State *L) {
 static int l_alc_pairs(lua_State *L) {
     for (size_t g = 0; g < alc_prelude_lua_n_groups; g++) ensure_prelude_group(L, 1, g);
     ensure_math(L, 1);
-    lua_getglobal(L, "next");
+    lua_getfield(L, LUA_REGISTRYINDEX, PRELUDE_ENV_KEY);
+    lua_pushliteral(L, "next");
+    lua_rawget(L, -2);                                            /* the original next, not the script's */
+    lua_remove(L, -2);
     lua_pushvalue(L, 1);
     lua_pushnil(L);
     return 3;
@@ -368,7 +392,11 @@ static void open_prelude(lua_State *L) {
     lua_pushvalue(L, -2);
     lua_setfield(L, -2, "__newindex");
     lua_setmetatable(L, -3);                                      // alc env _G
-    lua_pop(L, 1);
+    lua_pop(L, 1);                                                // alc env
+    lua_pushliteral(L, "_ALC_NULL");                              /* the sentinel as set up, for the prelude */
+    lua_pushliteral(L, "null");
+    lua_rawget(L, alc);
+    lua_rawset(L, -3);                                            /* raw: env's __newindex is _G */
     lua_setfield(L, LUA_REGISTRYINDEX, PRELUDE_ENV_KEY);          // alc
     lua_pushinteger(L, 0);
     lua_setfield(L, LUA_REGISTRYINDEX, PRELUDE_LOADED_KEY);

@@ -2,6 +2,24 @@
 -- The prelude is loaded group by group on first use (runtime.c): what a script can observe
 -- of that, and what it must not be able to observe.
 
+-- a group whose loading fails (here: the C stack is nearly used up, as deep inside nested
+-- pcalls) is not marked loaded: the next read, from a normal depth, loads it
+local function deep(n)
+  if n == 0 then return alc.fingerprint("x") end
+  local ok, r = pcall(deep, n - 1)
+  if not ok then error(r, 0) end
+  return r
+end
+local failed_once = false
+for n = 260, 1, -1 do
+  local ok = pcall(deep, n)
+  if ok then break end
+  failed_once = true
+end
+assert(failed_once, "the C stack limit was reached at some depth")
+assert(type(alc.fingerprint) == "function" and type(alc.cache_info) == "function", "the cache group loaded later")
+assert(alc.fingerprint("Hello  World") == alc.fingerprint("hello world"))
+
 -- fields of a group not used yet are not in the table, but reading them loads them
 assert(rawget(alc, "map") == nil, "alc.map is not loaded before its first use")
 assert(rawget(alc, "filter") == nil)
@@ -36,6 +54,19 @@ local ok, out = pcall(function() return alc.fmt("%d-%s", 4, "x") end)
 string, type = real_string, real_type
 assert(ok, "alc.fmt works after the script clobbered string and type: " .. tostring(out))
 assert(out == "4-x", out)
+
+-- the prelude keeps the real alc.null and the real next, whatever the script does later
+assert(rawget(_G, "_ALC_NULL") == nil, "no helper global leaks")
+local real_null, real_next = alc.null, next
+alc.null = "not the sentinel"
+local t = alc.tuning({ a = 1 }, { a = real_null })
+alc.null = real_null
+assert(t.a == 1, "a JSON null in ctx still keeps the default")
+next = function() error("the script's next") end
+local count = 0
+for _ in pairs(alc) do count = count + 1 end
+next = real_next
+assert(count > 30, "pairs(alc) does not call the script's next")
 
 -- the metatable cannot be replaced, so the lazy fields cannot be lost
 assert(getmetatable(alc) == false)
