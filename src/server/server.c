@@ -10,6 +10,7 @@
 #include "server_internal.h"
 
 #include "alc/error.h"
+#include "alc/json_arena.h"
 #include "inflight.h"
 #include "sampling.h"
 #include "record.h"
@@ -392,7 +393,12 @@ static void handle_line(alc_server *s, const char *line, size_t len) {
     alc_rpc_msg m;
     char *err = NULL;
     size_t elen = 0;
-    if (alc_rpc_parse(line, len, &m, &err, &elen) != ALC_OK) {
+    /* the request's cJSON tree comes from the arena: it is gone when the line is handled */
+    alc_json_arena_begin();
+    int prc = alc_rpc_parse(line, len, &m, &err, &elen);
+    alc_json_arena_end();
+    if (prc != ALC_OK) {
+        alc_json_arena_reset();
         alc__server_write(s, err, elen);
         return;
     }
@@ -402,6 +408,7 @@ static void handle_line(alc_server *s, const char *line, size_t len) {
     case ALC_MSG_RESPONSE: alc_sampling_on_response(s->sampling, &m); break;
     }
     alc_rpc_msg_deinit(&m);
+    alc_json_arena_reset();
 }
 
 /* Serves until EOF; see server.h. */
@@ -411,6 +418,7 @@ int alc_server_run(const alc_config *cfg, int in_fd, int out_fd) {
     alc_record *rec = NULL;
     int rc = ALC_E_NOMEM;
     srv.cfg = cfg;
+    alc_json_arena_install(); /* before any other thread of the server uses cJSON */
     atomic_init(&srv.log_level, -1);
     atomic_init(&srv.stopping, false);
     srv.out = alc_out_new(out_fd);
