@@ -137,6 +137,17 @@ static void deliver_event(alc_session *s, alc_event_kind kind, const char *json)
 
 /* ---- alc_lua_host callbacks (session thread) ---------------------------------------- */
 
+/* host_ask's way out before a pause was published: unlocks s->mu, frees what ask took or
+ * allocated, returns rc. */
+static int ask_refused(alc_session *s, char **answers, size_t *lens, bool *errs, alc_query *q, size_t n, int rc) {
+    alc_mutex_unlock(&s->mu);
+    free(answers);
+    free(lens);
+    free(errs);
+    alc_queries_free(q, n);
+    return rc;
+}
+
 int alc__host_ask(void *ud, alc_query *q, size_t n, alc_lua_answers *out) {
     alc_session *s = ud;
     char **answers = calloc(n, sizeof *answers);
@@ -152,31 +163,11 @@ int alc__host_ask(void *ud, alc_query *q, size_t n, alc_lua_answers *out) {
     alc_mutex_lock(&s->mu);
     /* a Lua finalizer run by the collection below (or any other re-entry) while this thread is
      * inside a pause: refused, the pause in progress must stay intact */
-    if (s->in_ask) {
-        alc_mutex_unlock(&s->mu);
-        free(answers);
-        free(lens);
-        free(errs);
-        alc_queries_free(q, n);
-        return ALC_E_BUSY;
-    }
+    if (s->in_ask) return ask_refused(s, answers, lens, errs, q, n, ALC_E_BUSY);
     /* checkpoint B: a cancel that arrived before the pause is published wins */
-    if (atomic_load(&s->cancel_flag) || s->state != ALC_STATE_RUNNING || s->closing) {
-        alc_mutex_unlock(&s->mu);
-        free(answers);
-        free(lens);
-        free(errs);
-        alc_queries_free(q, n);
-        return ALC_E_CANCELLED;
-    }
-    if (alc_metrics_on_paused(&s->metrics, q, n) != ALC_OK) {
-        alc_mutex_unlock(&s->mu);
-        free(answers);
-        free(lens);
-        free(errs);
-        alc_queries_free(q, n);
-        return ALC_E_NOMEM;
-    }
+    if (atomic_load(&s->cancel_flag) || s->state != ALC_STATE_RUNNING || s->closing)
+        return ask_refused(s, answers, lens, errs, q, n, ALC_E_CANCELLED);
+    if (alc_metrics_on_paused(&s->metrics, q, n) != ALC_OK) return ask_refused(s, answers, lens, errs, q, n, ALC_E_NOMEM);
     s->in_ask = true;
     s->queries = q;
     s->n_queries = n;
