@@ -3,8 +3,9 @@
  *
  * Preparing a session's state (libraries, sandbox, the alc table, the prelude) is most of
  * the time from alc_run to the script's first instruction. The pool keeps up to `capacity`
- * states prepared that far (alc_lua_setup_base): a background thread at nice 19 fills it at
- * start and, later, when the housekeeping tick finds it short and quiet (alc_warm_pool_tick);
+ * states prepared that far (alc_lua_setup_base): a background thread at nice 19 fills it
+ * whenever the housekeeping tick finds it short and quiet (alc_warm_pool_tick), the first time
+ * at the first tick after start;
  * a session thread whose session has ended tops it up before it exits (alc_warm_pool_refill). The pool
  * has no lock that a preempted builder could hold (see warm_pool.c). A session takes one if there is one, and finishes it with alc_lua_setup_session;
  * a state is never handed out twice and has never run a line of anybody's code, so a pooled

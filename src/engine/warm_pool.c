@@ -13,7 +13,8 @@
  *   - `room` is a semaphore counting the free places (capacity - ready - being built). A
  *     taker posts it; the builder and a refill take a place with sem_trywait. Posting a glibc
  *     semaphore takes no lock.
- *   - `wanted` wakes the builder: posted once at start, by alc_warm_pool_tick, and at stop.
+ *   - `wanted` wakes the builder: posted by alc_warm_pool_tick (the first tick fills the pool,
+ *     250 ms after start, so that start-up does not compete with it) and at stop.
  *   - `stop` is atomic; alc_warm_pool_free sets it and posts `wanted`.
  * Thread roles: see warm_pool.h.
  */
@@ -120,13 +121,13 @@ alc_warm_pool *alc_warm_pool_new(const alc_config *cfg, size_t capacity) {
         free(p);
         return NULL;
     }
-    if (sem_init(&p->wanted, 0, 1) != 0) { /* 1: fill the pool at start */
+    if (sem_init(&p->wanted, 0, 0) != 0) { /* the first tick fills it: start-up stays quick */
         sem_destroy(&p->room);
         free(p->slots);
         free(p);
         return NULL;
     }
-    atomic_init(&p->requested, true);
+    atomic_init(&p->requested, false);
     for (size_t i = 0; i < capacity; i++) atomic_init(&p->slots[i], NULL);
     atomic_init(&p->stop, false);
     atomic_init(&p->last_take_ms, 0);
