@@ -25,7 +25,7 @@
 ---Options of one LLM call; keys alc does not know are ignored.
 ---@class alc.LlmOpts
 ---@field system? string System prompt sent with the query (non-strings are ignored).
----@field max_tokens? integer Reply length limit for the host (default 1024; values < 1 mean the default).
+---@field max_tokens? integer Reply length limit for the host: an integer from 1 to 1000000 (default 1024); anything else raises.
 ---@field grounded? boolean Ask the host to answer from verifiable sources (default false).
 ---@field underspecified? boolean Tell the host the prompt may need clarification (default false).
 ---@field temperature? number Accepted for compatibility with original packages and ignored.
@@ -265,6 +265,15 @@ function alc.stats.get(key) end
 ---Number of LLM calls this session has made so far.
 ---@return integer calls
 function alc.stats.llm_calls() end
+
+-- ---------------------------------------------------------------------- alc._dirs
+
+---Absolute paths of alc's directories under ALC_HOME (the same fields as the original's).
+---@class alc.Dirs
+---@field state string Where alc.state keeps its files ($ALC_HOME/state).
+---@field cards string Where cards would live ($ALC_HOME/cards; this implementation has no card store).
+---@field scenarios string Where alc.eval looks for a scenario given by name ($ALC_HOME/scenarios).
+alc._dirs = {}
 
 -- ---------------------------------------------------------------------- alc.state
 

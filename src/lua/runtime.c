@@ -467,6 +467,14 @@ static void setup_base(lua_State *L, const alc_config *cfg, const alc_lua_env *e
     alc_lua_open_text(L);
     /* alc.math: on first use (l_alc_index) */
     alc_lua_open_state(L);
+    /* alc._dirs: absolute paths under ALC_HOME (alc.eval finds a scenario by name there) */
+    lua_createtable(L, 0, 3);                                     // alc dirs
+    static const char *const dir_names[] = {"state", "cards", "scenarios"};
+    for (int i = 0; i < 3; i++) {
+        lua_pushfstring(L, "%s/%s", cfg->home, dir_names[i]);
+        lua_setfield(L, -2, dir_names[i]);
+    }
+    lua_setfield(L, -2, "_dirs");                                 // alc
     lua_pushvalue(L, -1);
     lua_setglobal(L, "alc");                                      // alc
     open_prelude(L);

@@ -520,6 +520,27 @@ Test(e2e_eval, builtin_and_custom_graders_score_as_documented) {
     expect_num(r, "aggregated.passed", 1);
 }
 
+/* alc.eval("name") from a script finds $ALC_HOME/scenarios/name.lua through alc._dirs, as the
+ * alc_eval tool's scenario_name does. */
+Test(e2e_eval, alc_eval_from_a_script_finds_a_scenario_by_name_in_alc_home) {
+    start_server();
+    mkdir_p(fmt("%s/scenarios", g_home));
+    write_file(fmt("%s/scenarios/tiny.lua", g_home),
+               "return { name = 'tiny', graders = { 'exact_match' },\n"
+               "  cases = { { input = 'a', expected = 'a' }, { input = 'b', expected = 'c' } } }\n");
+    cJSON *a = cJSON_CreateObject();
+    cJSON_AddStringToObject(a, "code",
+                            "assert(alc._dirs.scenarios == os.getenv('ALC_HOME') .. '/scenarios', alc._dirs.scenarios)\n"
+                            "local r = alc.eval('tiny', 'const_strat')\n"
+                            "return { scenario = r.scenario, total = r.aggregated.total, passed = r.aggregated.passed }");
+    cJSON *out = call("alc_run", a);
+    expect_completed(out);
+    const cJSON *r = get(out, "result");
+    cr_assert_str_eq(str(r, "scenario"), "tiny");
+    expect_num(r, "total", 2);
+    expect_num(r, "passed", 1);
+}
+
 /* ------------------------------------------------------------------ bad scenarios */
 
 Test(e2e_eval, bad_scenarios_fail_with_clear_errors) {
