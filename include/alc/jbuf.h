@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct alc_jbuf {
     char *data;   /* NUL-terminated while !oom */
@@ -19,9 +20,23 @@ typedef struct alc_jbuf {
 
 void alc_jbuf_init(alc_jbuf *b);
 void alc_jbuf_deinit(alc_jbuf *b);
-/* Appends raw bytes. */
-void alc_jbuf_put(alc_jbuf *b, const char *s, size_t n);
-void alc_jbuf_puts(alc_jbuf *b, const char *s);
+/* Appends raw bytes: the slow path (growth, OOM) of alc_jbuf_put. */
+void alc__jbuf_put_grow(alc_jbuf *b, const char *s, size_t n);
+
+/* Appends raw bytes. Inline because reply lines are built from many short pieces: the common
+ * case is one compare and a short memcpy. */
+static inline void alc_jbuf_put(alc_jbuf *b, const char *s, size_t n) {
+    if (b->len + n < b->cap && !b->oom) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+    } else {
+        alc__jbuf_put_grow(b, s, n);
+    }
+}
+
+/* Appends a NUL-terminated string (strlen of a literal folds to a constant here). */
+static inline void alc_jbuf_puts(alc_jbuf *b, const char *s) { alc_jbuf_put(b, s, strlen(s)); }
 void alc_jbuf_printf(alc_jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends v in decimal (what printf's %lld gives, without printf: this is on the reply path). */
 void alc_jbuf_put_ll(alc_jbuf *b, long long v);

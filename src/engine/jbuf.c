@@ -33,15 +33,13 @@ static bool reserve(alc_jbuf *b, size_t extra) {
     return true;
 }
 
-/* Appends n raw bytes. */
-void alc_jbuf_put(alc_jbuf *b, const char *s, size_t n) {
+/* Appends n raw bytes after growing the buffer; see alc_jbuf_put. */
+void alc__jbuf_put_grow(alc_jbuf *b, const char *s, size_t n) {
     if (!reserve(b, n)) return;
     memcpy(b->data + b->len, s, n);
     b->len += n;
     b->data[b->len] = '\0';
 }
-
-void alc_jbuf_puts(alc_jbuf *b, const char *s) { alc_jbuf_put(b, s, strlen(s)); }
 
 /* Appends v in decimal; see jbuf.h. */
 void alc_jbuf_put_ll(alc_jbuf *b, long long v) {
@@ -105,43 +103,107 @@ bool alc_utf8_valid(const char *s, size_t n) {
     return true;
 }
 
-/* Appends a JSON string literal for s[0..n). */
-void alc_jbuf_json_str(alc_jbuf *b, const char *s, size_t n) {
+/* What alc_jbuf_json_str does with each byte: 0 copies it, 1 escapes it (a control character,
+ * '"' or '\\'), 2 starts a multi-byte UTF-8 sequence that is checked (or is invalid). */
+static const unsigned char json_byte_class[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x00 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x10 */
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x20: '"' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x30 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x40 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* 0x50: '\\' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x60 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x70 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0x80 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0x90 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0xA0 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0xB0 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0xC0 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0xD0 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0xE0 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0xF0 */
+};
+
+/* Length of the longest prefix of p[0..n) that is copied as is (class 0), eight bytes at a time
+ * while whole words qualify. For a word w, (x - 0x01..) & ~x & 0x80.. is non-zero iff some
+ * byte of x is 0, and (w - 0x20..) & ~w & 0x80.. iff some byte of w is < 0x20; w & 0x80..
+ * flags bytes >= 0x80. A flagged word is finished byte by byte. Short runs are scanned byte by
+ * byte only, where words do not pay. */
+static size_t plain_prefix(const unsigned char *p, size_t n) {
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    /* JSON-in-JSON has runs of a few bytes between quotes: look at the first 16 bytes one by one */
+    size_t i = 0, first = n < 16 ? n : 16;
+    while (i < first && json_byte_class[p[i]] == 0) i++;
+    if (i < first || i == n) return i;
+    while (n - i >= 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        uint64_t quote = w ^ (ones * (uint64_t)'"'), slash = w ^ (ones * (uint64_t)'\\');
+        uint64_t flagged = ((w - ones * 0x20u) & ~w) | ((quote - ones) & ~quote) | ((slash - ones) & ~slash) | w;
+        if (flagged & highs) break;
+        i += 8;
+    }
+    while (i < n && json_byte_class[p[i]] == 0) i++;
+    return i;
+}
+
+/* Writes the escape for the ASCII byte c (class 1) at o; returns its length (2 or 6). */
+static size_t json_escape_ascii(char *o, unsigned c) {
     static const char hex[] = "0123456789abcdef";
+    o[0] = '\\';
+    switch (c) {
+    case '"': o[1] = '"'; return 2;
+    case '\\': o[1] = '\\'; return 2;
+    case '\n': o[1] = 'n'; return 2;
+    case '\r': o[1] = 'r'; return 2;
+    case '\t': o[1] = 't'; return 2;
+    case '\b': o[1] = 'b'; return 2;
+    case '\f': o[1] = 'f'; return 2;
+    default:
+        o[1] = 'u'; o[2] = '0'; o[3] = '0';
+        o[4] = hex[c >> 4]; o[5] = hex[c & 15];
+        return 6;
+    }
+}
+
+/* Appends a JSON string literal for s[0..n). Writes straight into the buffer: it reserves room
+ * for the unescaped text up front and grows only when an escape makes the text longer.
+ * Invariant: cap >= (bytes written) + (input bytes left) + 2 (closing quote, NUL). */
+void alc_jbuf_json_str(alc_jbuf *b, const char *s, size_t n) {
     const unsigned char *p = (const unsigned char *)s;
     if (!reserve(b, n + 2)) return;
-    alc_jbuf_put(b, "\"", 1);
-    size_t run = 0; /* start of the current run of bytes copied verbatim */
+    b->data[b->len++] = '"';
     size_t i = 0;
     while (i < n) {
-        unsigned c = p[i];
-        const char *esc = NULL;
-        char ubuf[7];
-        size_t skip = 1;
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) { i++; continue; }
-        if (c >= 0x80) {
-            size_t k = utf8_seq(p + i, n - i);
-            if (k) { i += k; continue; }
-            esc = "\xEF\xBF\xBD"; /* U+FFFD for an invalid byte */
-        } else if (c == '"') esc = "\\\"";
-        else if (c == '\\') esc = "\\\\";
-        else if (c == '\n') esc = "\\n";
-        else if (c == '\r') esc = "\\r";
-        else if (c == '\t') esc = "\\t";
-        else if (c == '\b') esc = "\\b";
-        else if (c == '\f') esc = "\\f";
-        else {
-            ubuf[0] = '\\'; ubuf[1] = 'u'; ubuf[2] = '0'; ubuf[3] = '0';
-            ubuf[4] = hex[c >> 4]; ubuf[5] = hex[c & 15]; ubuf[6] = 0;
-            esc = ubuf;
+        size_t run = i;
+        i += plain_prefix(p + i, n - i);
+        if (i > run) {
+            memcpy(b->data + b->len, p + run, i - run);
+            b->len += i - run;
         }
-        alc_jbuf_put(b, s + run, i - run);
-        alc_jbuf_puts(b, esc);
-        i += skip;
-        run = i;
+        if (i == n) break;
+        unsigned c = p[i];
+        if (json_byte_class[c] == 2) {
+            size_t k = utf8_seq(p + i, n - i);
+            if (k) { /* valid: copied as is, same length */
+                memcpy(b->data + b->len, p + i, k);
+                b->len += k;
+                i += k;
+                continue;
+            }
+        }
+        /* an escape (up to 6 bytes) or U+FFFD (3 bytes) for one input byte */
+        if (!reserve(b, 6 + (n - i - 1) + 1)) return;
+        if (c >= 0x80) {
+            memcpy(b->data + b->len, "\xEF\xBF\xBD", 3); /* U+FFFD for an invalid byte */
+            b->len += 3;
+        } else {
+            b->len += json_escape_ascii(b->data + b->len, c);
+        }
+        i++;
     }
-    alc_jbuf_put(b, s + run, n - run);
-    alc_jbuf_put(b, "\"", 1);
+    b->data[b->len++] = '"';
+    b->data[b->len] = '\0';
 }
 
 /* Transfers ownership of the bytes to the caller. */
