@@ -330,7 +330,7 @@ int alc_session_start(alc_registry *r, const alc_session_spec *spec, const alc_w
     alc_session *s = calloc(1, sizeof *s);
     if (!s) { snprintf(err, errlen, "out of memory"); return ALC_E_NOMEM; }
     alc_mutex_init(&s->mu);
-    alc_cond_init(&s->cond);
+    alc_park_init(&s->park);
     atomic_init(&s->refs, 1);
     atomic_init(&s->cancel_flag, false);
     s->reg = r;

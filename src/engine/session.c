@@ -6,7 +6,8 @@
  *  - alc__session_main runs on the session's own thread and is the only code that touches
  *    the session's lua_State.
  *  - alc_session_continue / alc_session_cancel / snapshots run on any other thread; they
- *    take s->mu, change state, signal s->cond, and never call Lua.
+ *    take s->mu, change state, wake s->park (alc_park: a condition variable for its one
+ *    waiter) and never call Lua.
  *  - Cancelling a session whose thread is inside Lua sends it SIGUSR2; the handler (on the
  *    session thread itself, like lua.c's SIGINT handler) installs a hook that raises
  *    "cancelled" at the next instruction and re-raises on every line, so pcall cannot
@@ -205,7 +206,7 @@ int alc__host_ask(void *ud, alc_query *q, size_t n, alc_lua_answers *out) {
 
     alc_mutex_lock(&s->mu);
     /* checkpoint D (parked): wake on the last answer or on cancel */
-    while (s->n_answered < s->n_queries && !atomic_load(&s->cancel_flag)) alc_cond_wait(&s->cond, &s->mu);
+    while (s->n_answered < s->n_queries && !atomic_load(&s->cancel_flag)) alc_park_wait(&s->park, &s->mu);
     int rc = ALC_OK;
     if (atomic_load(&s->cancel_flag)) {
         rc = ALC_E_CANCELLED;
@@ -703,7 +704,7 @@ int alc_session_continue(alc_session *s, const alc_answer *answers, size_t n, co
     alc_mutex_unlock(&s->mu);
     /* after unlocking, so the woken session thread does not block on s->mu at once; the
      * caller's reference keeps s alive */
-    if (wake) alc_cond_broadcast(&s->cond);
+    if (wake) alc_park_wake(&s->park);
 out:
     if (copies) for (size_t i = 0; i < n; i++) free(copies[i]);
     free(copies);
@@ -723,7 +724,7 @@ void alc__session_timeout(alc_session *s, const char *msg) {
         s->fail_kind = "timeout";
         atomic_store(&s->cancel_flag, true);
         alc__session_transition(s, ALC_STATE_FAILED);
-        alc_cond_broadcast(&s->cond);
+        alc_park_wake(&s->park);
         if (s->thread_alive && s->lua_running) pthread_kill(s->thread, CANCEL_SIGNAL);
     }
     alc_mutex_unlock(&s->mu);
@@ -760,7 +761,7 @@ void alc_session_cancel(alc_session *s, const char *code, const char *detail, al
         s->state_before_cancel = s->state;
         atomic_store(&s->cancel_flag, true);
         alc__session_transition(s, ALC_STATE_CANCELLED);
-        alc_cond_broadcast(&s->cond);
+        alc_park_wake(&s->park);
         /* checkpoint D for running Lua: the handler runs on the session thread */
         if (s->thread_alive && s->lua_running) pthread_kill(s->thread, CANCEL_SIGNAL);
     }
@@ -800,7 +801,7 @@ void alc__session_free(alc_session *s) {
     free(s->project_root);
     free(s->state_ns);
     alc_ring_free(s->ring);
-    alc_cond_deinit(&s->cond);
+    alc_park_deinit(&s->park);
     alc_mutex_deinit(&s->mu);
     free(s);
 }

@@ -36,7 +36,7 @@ struct alc_session {
     bool in_map;                    /* guarded by reg->mu */
 
     alc_mutex mu;                   /* guards every field below unless noted */
-    alc_cond cond;                  /* the session thread parks here */
+    alc_park park;                  /* the session thread parks here (its only waiter) */
     alc_state state;
     alc_state state_before_cancel;
     alc_waiter waiter;

@@ -62,6 +62,27 @@ void alc_cond_signal(alc_cond *c) { check(pthread_cond_signal(&c->c), "pthread_c
 void alc_cond_broadcast(alc_cond *c) { check(pthread_cond_broadcast(&c->c), "pthread_cond_broadcast"); }
 void alc_cond_wait(alc_cond *c, alc_mutex *m) { check(pthread_cond_wait(&c->c, &m->m), "pthread_cond_wait"); }
 
+/* The single-waiter park; see thread.h. */
+void alc_park_init(alc_park *p) {
+    if (sem_init(&p->sem, 0, 0) != 0) alc_panic("sem_init failed: %s", strerror(errno));
+}
+
+void alc_park_deinit(alc_park *p) {
+    if (sem_destroy(&p->sem) != 0) alc_panic("sem_destroy failed: %s", strerror(errno));
+}
+
+void alc_park_wake(alc_park *p) {
+    /* EOVERFLOW would need SEM_VALUE_MAX wakes nobody waited for; the waiter's predicate loop
+     * does not need more than one, so it is not an error */
+    if (sem_post(&p->sem) != 0 && errno != EOVERFLOW) alc_panic("sem_post failed: %s", strerror(errno));
+}
+
+void alc_park_wait(alc_park *p, alc_mutex *m) {
+    alc_mutex_unlock(m);
+    if (sem_wait(&p->sem) != 0 && errno != EINTR) alc_panic("sem_wait failed: %s", strerror(errno));
+    alc_mutex_lock(m);
+}
+
 /* Waits at most rel_ns; true if signalled (or spurious), false on time-out. m held. */
 bool alc_cond_timedwait_ns(alc_cond *c, alc_mutex *m, int64_t rel_ns) {
     struct timespec ts;
