@@ -18,6 +18,7 @@
 
 #include <cjson/cJSON.h>
 #include <pthread.h>
+#include <dirent.h>
 #include <regex.h>
 #include <stdbool.h>
 #include <time.h>
@@ -198,7 +199,7 @@ static bool g_stuck; /* a session thread may spin forever: teardown must not joi
 static const char *const managed_env[] = {
     "ALC_MAX_MEMORY", "ALC_MAX_SESSIONS", "ALC_SESSION_TTL", "ALC_SESSION_RETENTION",
     "ALC_HEARTBEAT_MS", "ALC_PROMPT_PREVIEW_CHARS", "ALC_SANDBOX", "ALC_PACKAGES_PATH",
-    "ALC_LOG_DIR", "ALC_LOG_LEVEL", "ALC_MAX_LINE", NULL,
+    "ALC_LOG_DIR", "ALC_LOG_LEVEL", "ALC_MAX_LINE", "ALC_LUA_SCHED", NULL,
 };
 
 /* Sets ALC_HOME to a fresh temp dir plus the given "KEY=VALUE" pairs (NULL-terminated) and
@@ -1479,4 +1480,73 @@ Test(session, an_llm_call_from_a_finalizer_during_a_pause_is_refused_and_the_pau
     cJSON_Delete(res);
     close_env();
     rec_free(r);
+}
+
+/* ------------------------------------------------------------------ scheduling policy */
+
+/* The scheduling policy (field 41 of /proc/self/task/TID/stat) of the one thread whose name
+ * starts with "alc-s" (a session thread), or -1 if there is not exactly one. */
+static int session_thread_policy(void) {
+    DIR *d = opendir("/proc/self/task");
+    cr_assert_not_null(d);
+    int found = 0, policy = -1;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char path[300], comm[32] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        if (!fgets(comm, sizeof comm, f)) comm[0] = '\0';
+        fclose(f);
+        if (strncmp(comm, "alc-s", 5) != 0) continue;
+        snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
+        f = fopen(path, "r");
+        cr_assert_not_null(f);
+        char line[1024] = "";
+        cr_assert_not_null(fgets(line, sizeof line, f));
+        fclose(f);
+        /* fields after the ")" that closes the name: state is field 3, policy field 41 */
+        const char *p = strrchr(line, ')');
+        cr_assert_not_null(p);
+        p += 2;
+        for (int field = 3; field < 41 && p; field++) {
+            p = strchr(p, ' ');
+            if (p) p++;
+        }
+        cr_assert_not_null(p);
+        policy = atoi(p);
+        found++;
+    }
+    closedir(d);
+    return found == 1 ? policy : -1;
+}
+
+static void check_policy(const char *setting, int want) {
+    const char *kv[] = {setting, NULL};
+    open_env(setting ? kv : NULL);
+    rec *r = rec_new();
+    char id[40];
+    start("return alc.llm('q')", r, id);
+    expect_outcome(r, 1, ALC_OUT_PAUSED);
+    cr_assert_eq(session_thread_policy(), want, "%s: policy %d, want %d", setting ? setting : "default",
+                 session_thread_policy(), want);
+    close_env();
+    rec_free(r);
+}
+
+Test(session, lua_threads_run_under_sched_batch_unless_told_otherwise) {
+    check_policy(NULL, 3);                   /* SCHED_BATCH */
+    check_policy("ALC_LUA_SCHED=batch", 3);
+    check_policy("ALC_LUA_SCHED=normal", 0); /* SCHED_OTHER */
+    ALC_ASSERT_NO_LEAKS();
+}
+
+Test(session, a_bad_lua_sched_value_is_a_config_error_naming_it) {
+    setenv("ALC_LUA_SCHED", "fifo", 1);
+    alc_config c;
+    char err[256] = "";
+    cr_assert_eq(alc_config_load(&c, err, sizeof err), ALC_E_INVAL);
+    cr_assert(strstr(err, "ALC_LUA_SCHED") && strstr(err, "fifo"), "message: %s", err);
+    unsetenv("ALC_LUA_SCHED");
 }

@@ -32,6 +32,7 @@ typedef struct alc_config {
     int llm_mode;             /* ALC_LLM_MODE: 0 pause (default), 1 sampling, 2 auto */
     int64_t sampling_timeout_ms; /* ALC_SAMPLING_TIMEOUT seconds, default 120 */
     size_t warm_states;       /* ALC_WARM_STATES, default 2 (0..64): Lua states prepared ahead */
+    bool lua_batch;           /* ALC_LUA_SCHED=batch (default) | normal: Lua threads' policy */
 } alc_config;
 
 /*

@@ -66,6 +66,12 @@ int alc_thread_start(pthread_t *out, void *(*fn)(void *), void *arg, size_t stac
  * last reply is out: what is left (closing Lua, the session log, topping up the warm pool)
  * must not delay anybody's answer; the warm pool's builder. Best effort. */
 void alc_thread_wind_down(void);
+/* Puts the calling thread under SCHED_BATCH (Linux; same nice, no privilege needed): a thread
+ * that is woken no longer preempts the one running, it waits for that one to block or for the
+ * next scheduler tick. For threads that run Lua: when the reader wakes a session with an
+ * answer, it finishes the lines it has already read (waking their sessions too) instead of
+ * being switched out after each one; the sessions then run one after another. Best effort. */
+void alc_thread_batch(void);
 /* Joins t; aborts on failure. */
 void alc_thread_join(pthread_t t);
 

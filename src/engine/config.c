@@ -131,6 +131,14 @@ int alc_config_load(alc_config *c, char *err, size_t errlen) {
         goto fail;
     }
     c->warm_states = (size_t)v;
+    const char *ls = getenv("ALC_LUA_SCHED");
+    if (!ls || !*ls || strcmp(ls, "batch") == 0) c->lua_batch = true;
+    else if (strcmp(ls, "normal") == 0) c->lua_batch = false;
+    else {
+        snprintf(err, errlen, "ALC_LUA_SCHED: expected batch or normal, got '%s'", ls);
+        rc = ALC_E_INVAL;
+        goto fail;
+    }
     const char *lm = getenv("ALC_LLM_MODE");
     if (!lm || !*lm || strcmp(lm, "pause") == 0) c->llm_mode = 0;
     else if (strcmp(lm, "sampling") == 0) c->llm_mode = 1;

@@ -8,6 +8,7 @@
 #include "alc/error.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -142,6 +143,14 @@ int alc_thread_start(pthread_t *out, void *(*fn)(void *), void *arg, size_t stac
     }
     if (out) *out = t;
     return ALC_OK;
+}
+
+/* SCHED_BATCH for the calling thread; see thread.h. */
+void alc_thread_batch(void) {
+#if defined(__linux__)
+    struct sched_param sp = {.sched_priority = 0};
+    (void)pthread_setschedparam(pthread_self(), 3 /* SCHED_BATCH; needs _GNU_SOURCE by name */, &sp);
+#endif
 }
 
 /* Lowers the calling thread to nice 19; see thread.h. */
