@@ -15,6 +15,7 @@
 #include "alc/error.h"
 #include "alc/ring.h"
 #include "alc/session.h"
+#include "alc/thread.h"
 
 #include <cjson/cJSON.h>
 #include <pthread.h>
@@ -1484,8 +1485,26 @@ Test(session, an_llm_call_from_a_finalizer_during_a_pause_is_refused_and_the_pau
 
 /* ------------------------------------------------------------------ scheduling policy */
 
+/* The time slice in ns a thread reports in /proc/self/task/TID/sched ("se.slice", Linux 6.6+),
+ * or -1 when the kernel does not show it. tid NULL: the calling thread. */
+static long long thread_slice(const char *tid) {
+    char path[300], line[256];
+    if (tid) snprintf(path, sizeof path, "/proc/self/task/%s/sched", tid);
+    else snprintf(path, sizeof path, "/proc/thread-self/sched");
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    long long v = -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "se.slice", 8) == 0) v = atoll(strchr(line, ':') ? strchr(line, ':') + 1 : line);
+    fclose(f);
+    return v;
+}
+
+static long long g_session_slice; /* set by session_thread_policy */
+
 /* The scheduling policy (field 41 of /proc/self/task/TID/stat) of the one thread whose name
- * starts with "alc-s" (a session thread), or -1 if there is not exactly one. */
+ * starts with "alc-s" (a session thread), or -1 if there is not exactly one; its slice goes to
+ * g_session_slice. */
 static int session_thread_policy(void) {
     DIR *d = opendir("/proc/self/task");
     cr_assert_not_null(d);
@@ -1516,6 +1535,7 @@ static int session_thread_policy(void) {
         }
         cr_assert_not_null(p);
         policy = atoi(p);
+        g_session_slice = thread_slice(e->d_name);
         found++;
     }
     closedir(d);
@@ -1536,9 +1556,15 @@ static void check_policy(const char *setting, int want) {
 }
 
 Test(session, lua_threads_run_under_sched_batch_unless_told_otherwise) {
+    /* the thread that starts sessions has the reader's short slice, which a session thread must
+     * not inherit (the reader cuts in on Lua threads because its slice is the shorter one) */
+    alc_thread_short_slice(500 * 1000);
+    long long mine = thread_slice(NULL);
     check_policy(NULL, 3);                   /* SCHED_BATCH */
+    if (mine == 500 * 1000) cr_assert_neq(g_session_slice, mine, "the session thread kept the starter's slice");
     check_policy("ALC_LUA_SCHED=batch", 3);
     check_policy("ALC_LUA_SCHED=normal", 0); /* SCHED_OTHER */
+    if (mine == 500 * 1000) cr_assert_neq(g_session_slice, mine, "the session thread kept the starter's slice");
     ALC_ASSERT_NO_LEAKS();
 }
 

@@ -593,7 +593,7 @@ static void run_session(alc_session *s) {
 /* Session thread entry point: runs the script, reports, and drops the thread's reference. */
 void *alc__session_main(void *arg) {
     alc_session *s = arg;
-    if (s->reg->cfg->lua_batch) alc_thread_batch();
+    alc_thread_lua_policy(s->reg->cfg->lua_batch);
     run_session(s);
     /* the session is over and its caller has its answer: prepare a Lua state for the next
      * session (only when the pool is short), before the registry stops counting this thread */

@@ -145,11 +145,41 @@ int alc_thread_start(pthread_t *out, void *(*fn)(void *), void *arg, size_t stac
     return ALC_OK;
 }
 
-/* SCHED_BATCH for the calling thread; see thread.h. */
-void alc_thread_batch(void) {
-#if defined(__linux__)
-    struct sched_param sp = {.sched_priority = 0};
-    (void)pthread_setschedparam(pthread_self(), 3 /* SCHED_BATCH; needs _GNU_SOURCE by name */, &sp);
+/* The kernel's struct sched_attr (sched_setattr(2)); glibc has no wrapper for it. */
+typedef struct sched_attr_v1 {
+    uint32_t size, sched_policy;
+    uint64_t sched_flags;
+    int32_t sched_nice;
+    uint32_t sched_priority;
+    uint64_t sched_runtime, sched_deadline, sched_period;
+    uint32_t sched_util_min, sched_util_max;
+} sched_attr_v1;
+
+/* A short slice for the calling thread; see thread.h. */
+void alc_thread_short_slice(uint64_t ns) {
+#if defined(__linux__) && defined(SYS_sched_setattr)
+    errno = 0;
+    int nice = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+    if (nice == -1 && errno) return;
+    sched_attr_v1 a = {.size = sizeof a, .sched_policy = 0 /* SCHED_OTHER */, .sched_nice = nice, .sched_runtime = ns};
+    (void)syscall(SYS_sched_setattr, 0, &a, 0);
+#else
+    (void)ns;
+#endif
+}
+
+/* The Lua threads' policy; see thread.h. */
+void alc_thread_lua_policy(bool batch) {
+#if defined(__linux__) && defined(SYS_sched_setattr)
+    /* sched_setattr, not pthread_setschedparam: only it drops a custom slice (runtime 0 means
+     * the default slice); 3 is SCHED_BATCH, which <sched.h> names only under _GNU_SOURCE */
+    errno = 0;
+    int nice = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+    if (nice == -1 && errno) return;
+    sched_attr_v1 a = {.size = sizeof a, .sched_policy = batch ? 3u : 0u, .sched_nice = nice};
+    (void)syscall(SYS_sched_setattr, 0, &a, 0);
+#else
+    (void)batch;
 #endif
 }
 

@@ -431,6 +431,11 @@ int alc_server_run(const alc_config *cfg, int in_fd, int out_fd) {
     if ((rc = alc_registry_new(cfg, &srv.reg)) != ALC_OK) goto done;
     if ((rc = alc_sampling_new(&srv, &srv.sampling)) != ALC_OK) goto done;
     if ((rc = alc_inflight_new(&srv, &srv.inflight)) != ALC_OK) goto done;
+    /* (after the helper threads are started, so they do not inherit it) a slice shorter than
+     * the Lua threads' lets the reader cut in on a busy one when a request (a cancel) arrives;
+     * measured: busy-loop cancel p99 on a shared CPU from up to a 4 ms tick to about 0.3 ms,
+     * throughput unchanged (a 0.1 ms slice cost about 5 % throughput) */
+    alc_thread_short_slice(500 * 1000);
 
     for (;;) {
         if (stop_requested) break;
