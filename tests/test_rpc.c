@@ -150,3 +150,53 @@ Test(rpc, json_keys_are_sorted_recursively) {
     free(s);
     cJSON_Delete(t);
 }
+
+/* Parses a ping request whose id is the JSON string literal `lit` (escapes included) and
+ * returns the id's decoded value (new). */
+static char *id_of(const char *lit) {
+    char line[256];
+    snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":\"%s\",\"method\":\"ping\"}", lit);
+    alc_rpc_msg m;
+    char *err = NULL;
+    int rc = parse(line, &m, &err);
+    cr_assert_eq(rc, ALC_OK, "%s: %s", line, err ? err : "");
+    cr_assert(cJSON_IsString(m.id));
+    char *v = strdup(m.id->valuestring);
+    alc_rpc_msg_deinit(&m);
+    return v;
+}
+
+Test(rpc, lone_surrogate_escapes_become_u_fffd_and_pairs_stay) {
+    static const struct { const char *lit, *want; } cases[] = {
+        {"a\\ud800b", "a\xEF\xBF\xBD" "b"},                      /* lone high */
+        {"\\udc00", "\xEF\xBF\xBD"},                              /* lone low */
+        {"\\uDBFF", "\xEF\xBF\xBD"},                              /* upper case, at the end */
+        {"\\udc00\\ud800", "\xEF\xBF\xBD\xEF\xBF\xBD"},           /* a pair in the wrong order */
+        {"\\ud800\\ud800\\udc00", "\xEF\xBF\xBD\xF0\x90\x80\x80"}, /* lone high, then a pair */
+        {"\\ud83d\\ude00", "\xF0\x9F\x98\x80"},                   /* a pair: U+1F600 */
+        {"\\ud83d\\u0041", "\xEF\xBF\xBD" "A"},                   /* high followed by a non-surrogate */
+        {"\\\\ud800", "\\ud800"},                                 /* an escaped backslash, then text */
+        {"\\\\\\ud800", "\\\xEF\xBF\xBD"},                        /* escaped backslash, then a lone one */
+        {"\\u00e9", "\xC3\xA9"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *got = id_of(cases[i].lit);
+        cr_assert_str_eq(got, cases[i].want, "id \"%s\"", cases[i].lit);
+        free(got);
+    }
+    ALC_ASSERT_NO_LEAKS();
+}
+
+Test(rpc, u0000_is_refused_with_the_id_and_broken_json_stays_a_parse_error) {
+    cJSON *j = expect_error("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"x\",\"params\":{\"a\":\"b\\u0000c\\ud800\"}}", -32602);
+    cr_assert_eq(cJSON_GetObjectItem(j, "id")->valuedouble, 7);
+    cJSON_Delete(j);
+    /* \u0000 in a line that is not JSON: a parse error, without an id */
+    j = expect_error("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"x\\u0000\"", -32700);
+    cr_assert_null(cJSON_GetObjectItem(j, "id"));
+    cJSON_Delete(j);
+    /* a truncated escape is still a parse error */
+    j = expect_error("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"\\ud8", -32700);
+    cJSON_Delete(j);
+    ALC_ASSERT_NO_LEAKS();
+}

@@ -44,20 +44,40 @@ static const char *check_members(const cJSON *root, const char *const *allowed) 
     return NULL;
 }
 
-/* True iff a JSON string in the text contains the escape \u0000: cJSON's strings end at NUL,
- * so such a value would be cut short silently. Tracks string state and escapes. */
-static bool has_nul_escape(const char *s, size_t n) {
-    bool in_str = false;
-    for (size_t i = 0; i < n; i++) {
+/* The value of the 4 hex digits at s, or -1. */
+static long hex4(const char *s) {
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
         char c = s[i];
-        if (!in_str) { if (c == '"') in_str = true; continue; }
-        if (c == '"') { in_str = false; continue; }
-        if (c != '\\' || i + 1 >= n) continue;
-        if (s[i + 1] == 'u' && i + 5 < n && s[i + 2] == '0' && s[i + 3] == '0' && s[i + 4] == '0' && s[i + 5] == '0')
-            return true;
-        i++; /* skip the escaped character */
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0) return -1;
+        v = v * 16 + d;
     }
-    return false;
+    return v;
+}
+
+/* Walks the backslash escapes of a line. Only strings may hold a backslash in valid JSON, so
+ * no string tracking is needed: outside a string the parser refuses the line anyway. Reports a
+ * \u0000 escape (cJSON's strings end at NUL, so such a value would be cut short silently) and a
+ * UTF-16 surrogate escape that is not half of a pair, which cJSON refuses. With fix != NULL
+ * (a copy of s) every such lone surrogate is rewritten there as \ufffd, of the same length. */
+static void scan_escapes(const char *s, size_t n, bool *nul, bool *lone, char *fix) {
+    const char *p = s, *end = s + n;
+    while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
+        if (end - p < 2) return;
+        if (p[1] != 'u' || end - p < 6) { p += 2; continue; }
+        long v = hex4(p + 2);
+        if (v == 0) *nul = true;
+        if (v >= 0xD800 && v <= 0xDBFF && end - p >= 12 && p[6] == '\\' && p[7] == 'u') {
+            long w = hex4(p + 8);
+            if (w >= 0xDC00 && w <= 0xDFFF) { p += 12; continue; } /* a pair */
+        }
+        if (v >= 0xD800 && v <= 0xDFFF) {
+            *lone = true;
+            if (fix) memcpy(fix + (p - s), "\\ufffd", 6);
+        }
+        p += 6;
+    }
 }
 
 /* Parses and validates a line; see rpc.h. */
@@ -72,14 +92,34 @@ int alc_rpc_parse(const char *line, size_t len, alc_rpc_msg *msg, char **err_lin
         *err_line = alc_rpc_error_line(NULL, ALC_RPC_PARSE_ERROR, "Parse error: message is not valid UTF-8", NULL, err_len);
         return ALC_E_PARSE;
     }
-    if (has_nul_escape(line, len)) {
-        /* answered as invalid params with the id when it can be read */
+    bool nul = false, lone = false;
+    scan_escapes(line, len, &nul, &lone, NULL);
+    /* a lone surrogate escape (a model's reply cut in the middle of an emoji, say) becomes
+     * U+FFFD, as JSON.parse-based clients would show it, instead of losing the whole request */
+    char *fixed = NULL;
+    if (lone) {
+        if (!(fixed = malloc(len))) {
+            *err_line = alc_rpc_error_line(NULL, ALC_RPC_INTERNAL_ERROR, "Internal error: out of memory", NULL, err_len);
+            return ALC_E_NOMEM;
+        }
+        memcpy(fixed, line, len);
+        scan_escapes(line, len, &nul, &lone, fixed);
+        line = fixed;
+    }
+    if (nul) {
+        /* answered as invalid params with the id when it can be read (and as a parse error
+         * when the line is not JSON at all) */
         cJSON *peek = cJSON_ParseWithLength(line, len);
         const cJSON *pid = cJSON_IsObject(peek) ? cJSON_GetObjectItemCaseSensitive(peek, "id") : NULL;
-        *err_line = alc_rpc_error_line(alc_rpc_valid_id(pid) ? pid : NULL, ALC_RPC_INVALID_PARAMS,
-                                       "Invalid params: strings containing U+0000 (\\u0000) are not supported", NULL, err_len);
+        if (peek)
+            *err_line = alc_rpc_error_line(alc_rpc_valid_id(pid) ? pid : NULL, ALC_RPC_INVALID_PARAMS,
+                                           "Invalid params: strings containing U+0000 (\\u0000) are not supported", NULL, err_len);
+        else
+            *err_line = alc_rpc_error_line(NULL, ALC_RPC_PARSE_ERROR, "Parse error: message is not valid JSON", NULL, err_len);
+        int rc = peek ? ALC_E_INVAL : ALC_E_PARSE;
         cJSON_Delete(peek);
-        return ALC_E_INVAL;
+        free(fixed);
+        return rc;
     }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(line, len, &end, 0);
@@ -89,6 +129,7 @@ int alc_rpc_parse(const char *line, size_t len, alc_rpc_msg *msg, char **err_lin
         while (p < stop && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) p++;
         if (p != stop) { cJSON_Delete(root); root = NULL; }
     }
+    free(fixed); /* the tree holds copies */
     if (!root) {
         *err_line = alc_rpc_error_line(NULL, ALC_RPC_PARSE_ERROR, "Parse error: message is not valid JSON", NULL, err_len);
         return ALC_E_PARSE;

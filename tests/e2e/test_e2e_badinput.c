@@ -267,6 +267,29 @@ Test(e2e_badinput, result_keys_that_collide_after_utf8_repair_are_an_error_not_d
     rel_finish(s);
 }
 
+Test(e2e_badinput, a_lone_surrogate_in_an_answer_reaches_the_script_as_u_fffd) {
+    // an answer cut inside an emoji (the high half of a UTF-16 pair, as JSON.stringify writes
+    // it) must not lose the whole alc_continue
+    rel_srv *s = rel_start(NULL);
+    char sid[64];
+    start_paused(s, "local r = alc.llm('x') return {r = r, n = #r}", sid);
+    char *line = rel_fmt("{\"jsonrpc\":\"2.0\",\"id\":21,\"method\":\"tools/call\",\"params\":{\"name\":\"alc_continue\","
+                         "\"arguments\":{\"session_id\":\"%s\",\"response\":\"smile \\ud83d\"}}}", sid);
+    const cJSON *m = raw_request(s, line, strlen(line));
+    free(line);
+    cr_assert_null(rel_get(m, "error"), "the continue was refused");
+    bool is_err;
+    const char *t = rel_tool_text(m, &is_err);
+    cr_assert(!is_err, "%s", t);
+    cJSON *r = cJSON_Parse(t);
+    cr_assert_not_null(r);
+    cr_assert_str_eq(rel_get(rel_get(r, "result"), "r")->valuestring, "smile \xEF\xBF\xBD");
+    cr_assert_eq(rel_get(rel_get(r, "result"), "n")->valuedouble, 9);
+    cJSON_Delete(r);
+    rel_alive(s);
+    rel_finish(s);
+}
+
 Test(e2e_badinput, u0000_in_an_argument_string_is_kept_or_refused_never_cut_short) {
     rel_srv *s = rel_start(NULL);
     // a raw NUL byte inside a tool call is a parse error and runs nothing
