@@ -682,11 +682,15 @@ static void fig_cancel(void) {
         server_start_env(&q, SRV_ALC, pins[k].server_cpu, 10000, "ALC_LOG_LEVEL=off");
         q.name = "alc (log off)";
         server_start(&f, SRV_FLOOR, pins[k].server_cpu, 10000);
+        /* the parked rows compare log-off servers: with --baseline-alc the baseline needs the
+         * same setting (the floor server ignores it) */
+        server fq;
+        server_start_env(&fq, SRV_FLOOR, pins[k].server_cpu, 10000, "ALC_LOG_LEVEL=off");
         alc_bench_samples pa = {0}, pf = {0}, ba = {0}, bf = {0}, ra = {0}, rf = {0}, bq = {0};
         for (int i = 0; i < 20; i++) {
             uint64_t r;
             cancel_parked(&q);
-            cancel_parked(&f);
+            cancel_parked(&fq);
             cancel_busy(&a, &r);
             cancel_busy(&q, &r);
             cancel_busy(&f, &r);
@@ -696,7 +700,7 @@ static void fig_cancel(void) {
         int n = samples(1000), nb = samples(500);
         for (int i = 0; i < n; i++) {
             alc_bench_samples_add(&pa, cancel_parked(&q));
-            alc_bench_samples_add(&pf, cancel_parked(&f));
+            alc_bench_samples_add(&pf, cancel_parked(&fq));
         }
         for (int i = 0; i < nb; i++) {
             uint64_t r;
@@ -727,6 +731,7 @@ static void fig_cancel(void) {
         server_stop(&q, 5000);
         alc_bench_samples_free(&bq);
         server_stop(&f, 5000);
+        server_stop(&fq, 5000);
         alc_bench_samples_free(&pa);
         alc_bench_samples_free(&pf);
         alc_bench_samples_free(&ba);

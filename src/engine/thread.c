@@ -155,33 +155,32 @@ typedef struct sched_attr_v1 {
     uint32_t sched_util_min, sched_util_max;
 } sched_attr_v1;
 
-/* A short slice for the calling thread; see thread.h. */
-void alc_thread_short_slice(uint64_t ns) {
+/* Sets the calling thread's fair-class policy (0 SCHED_OTHER, 3 SCHED_BATCH: <sched.h> names
+ * the latter only under _GNU_SOURCE) and time slice (0: the kernel's default), keeping its nice.
+ * sched_setattr rather than pthread_setschedparam: only it sets or drops a custom slice. Falls
+ * back to pthread_setschedparam (policy only) where sched_setattr is refused. Best effort. */
+static void set_fair_policy(uint32_t policy, uint64_t slice_ns) {
 #if defined(__linux__) && defined(SYS_sched_setattr)
     errno = 0;
     int nice = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
-    if (nice == -1 && errno) return;
-    sched_attr_v1 a = {.size = sizeof a, .sched_policy = 0 /* SCHED_OTHER */, .sched_nice = nice, .sched_runtime = ns};
-    (void)syscall(SYS_sched_setattr, 0, &a, 0);
+    if (nice == -1 && errno) nice = 0;
+    sched_attr_v1 a = {.size = sizeof a, .sched_policy = policy, .sched_nice = nice, .sched_runtime = slice_ns};
+    if (syscall(SYS_sched_setattr, 0, &a, 0) == 0) return;
+#endif
+#if defined(__linux__)
+    struct sched_param sp = {.sched_priority = 0};
+    (void)pthread_setschedparam(pthread_self(), (int)policy, &sp);
 #else
-    (void)ns;
+    (void)policy;
+    (void)slice_ns;
 #endif
 }
 
-/* The Lua threads' policy; see thread.h. */
-void alc_thread_lua_policy(bool batch) {
-#if defined(__linux__) && defined(SYS_sched_setattr)
-    /* sched_setattr, not pthread_setschedparam: only it drops a custom slice (runtime 0 means
-     * the default slice); 3 is SCHED_BATCH, which <sched.h> names only under _GNU_SOURCE */
-    errno = 0;
-    int nice = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
-    if (nice == -1 && errno) return;
-    sched_attr_v1 a = {.size = sizeof a, .sched_policy = batch ? 3u : 0u, .sched_nice = nice};
-    (void)syscall(SYS_sched_setattr, 0, &a, 0);
-#else
-    (void)batch;
-#endif
-}
+/* A short slice for the calling thread; see thread.h. */
+void alc_thread_short_slice(uint64_t ns) { set_fair_policy(0, ns); }
+
+/* The Lua threads' policy, with the default slice; see thread.h. */
+void alc_thread_lua_policy(bool batch) { set_fair_policy(batch ? 3u : 0u, 0); }
 
 /* Lowers the calling thread to nice 19; see thread.h. */
 void alc_thread_wind_down(void) {
@@ -189,8 +188,6 @@ void alc_thread_wind_down(void) {
     (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19); /* per thread on Linux; best effort */
 #endif
 }
-
-
 
 void alc_thread_join(pthread_t t) { check(pthread_join(t, NULL), "pthread_join"); }
 
