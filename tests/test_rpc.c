@@ -151,17 +151,18 @@ Test(rpc, json_keys_are_sorted_recursively) {
     cJSON_Delete(t);
 }
 
-/* Parses a ping request whose id is the JSON string literal `lit` (escapes included) and
- * returns the id's decoded value (new). */
-static char *id_of(const char *lit) {
+/* Parses a ping request whose params.s is the JSON string literal `lit` (escapes included)
+ * and returns the decoded value (new). */
+static char *string_of(const char *lit) {
     char line[256];
-    snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":\"%s\",\"method\":\"ping\"}", lit);
+    snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":{\"s\":\"%s\"}}", lit);
     alc_rpc_msg m;
     char *err = NULL;
     int rc = parse(line, &m, &err);
     cr_assert_eq(rc, ALC_OK, "%s: %s", line, err ? err : "");
-    cr_assert(cJSON_IsString(m.id));
-    char *v = strdup(m.id->valuestring);
+    const cJSON *v_ = cJSON_GetObjectItem(m.params, "s");
+    cr_assert(cJSON_IsString(v_));
+    char *v = strdup(v_->valuestring);
     alc_rpc_msg_deinit(&m);
     return v;
 }
@@ -180,8 +181,8 @@ Test(rpc, lone_surrogate_escapes_become_u_fffd_and_pairs_stay) {
         {"\\u00e9", "\xC3\xA9"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        char *got = id_of(cases[i].lit);
-        cr_assert_str_eq(got, cases[i].want, "id \"%s\"", cases[i].lit);
+        char *got = string_of(cases[i].lit);
+        cr_assert_str_eq(got, cases[i].want, "string \"%s\"", cases[i].lit);
         free(got);
     }
     ALC_ASSERT_NO_LEAKS();
@@ -197,6 +198,15 @@ Test(rpc, u0000_is_refused_with_the_id_and_broken_json_stays_a_parse_error) {
     cJSON_Delete(j);
     /* a truncated escape is still a parse error */
     j = expect_error("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"\\ud8", -32700);
+    cJSON_Delete(j);
+    ALC_ASSERT_NO_LEAKS();
+}
+
+Test(rpc, a_lone_surrogate_in_a_string_id_is_refused_without_the_id) {
+    /* repaired, the id would no longer match the one the client waits for */
+    cJSON *j = expect_error("{\"jsonrpc\":\"2.0\",\"id\":\"q\\ud800\",\"method\":\"ping\"}", -32600);
+    cr_assert_null(cJSON_GetObjectItem(j, "id"));
+    cr_assert(strstr(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "error"), "message")->valuestring, "surrogate"));
     cJSON_Delete(j);
     ALC_ASSERT_NO_LEAKS();
 }

@@ -68,14 +68,16 @@ int alc_thread_start(pthread_t *out, void *(*fn)(void *), void *arg, size_t stac
 void alc_thread_wind_down(void);
 /* Sets the calling thread's policy for running Lua: SCHED_BATCH when batch (Linux; same nice,
  * no privilege needed), else SCHED_OTHER; either way with the default time slice, not one
- * inherited from the creating thread (see alc_thread_short_slice). Under SCHED_BATCH a thread
+ * inherited from the creating thread (see alc_thread_short_slice). A thread under another
+ * policy (the server started with chrt --idle or a realtime policy) is left as it is. Under SCHED_BATCH a thread
  * that is woken no longer preempts the one running, it waits for that one to block or for the
  * next scheduler tick: when the reader wakes a session with an answer, it finishes the lines it
  * has already read (waking their sessions too) instead of being switched out after each one;
  * the sessions then run one after another. Best effort. */
 void alc_thread_lua_policy(bool batch);
 /* Asks for a short time slice (ns) for the calling thread, keeping its policy and nice (Linux
- * 6.12+ reads sched_runtime as the slice of a normal thread; older kernels ignore it). Under
+ * 6.12+ reads sched_runtime as the slice of a normal thread; older kernels ignore it; a thread
+ * that is not SCHED_OTHER or SCHED_BATCH is left alone). Under
  * EEVDF a woken thread with a shorter slice than the running one may cut that one's slice
  * short. For the reader: a cancel (or any request) it wakes up for is read at once even when a
  * Lua thread is busy on the same CPU. Best effort. */

@@ -156,31 +156,38 @@ typedef struct sched_attr_v1 {
 } sched_attr_v1;
 
 /* Sets the calling thread's fair-class policy (0 SCHED_OTHER, 3 SCHED_BATCH: <sched.h> names
- * the latter only under _GNU_SOURCE) and time slice (0: the kernel's default), keeping its nice.
- * sched_setattr rather than pthread_setschedparam: only it sets or drops a custom slice. Falls
- * back to pthread_setschedparam (policy only) where sched_setattr is refused. Best effort. */
-static void set_fair_policy(uint32_t policy, uint64_t slice_ns) {
+ * the latter only under _GNU_SOURCE; -1 keeps the current one) and time slice (0: the kernel's
+ * default), keeping its nice and SCHED_RESET_ON_FORK. Only a thread that is SCHED_OTHER or
+ * SCHED_BATCH is changed: a server started under chrt --idle or a realtime policy keeps it.
+ * sched_setattr rather than pthread_setschedparam: only it sets or drops a custom slice. Best
+ * effort: a refused call changes nothing. */
+static void set_fair_policy(int policy, uint64_t slice_ns) {
 #if defined(__linux__) && defined(SYS_sched_setattr)
+    int cur = sched_getscheduler(0);
+    if (cur < 0) return;
+    bool reset_on_fork = (cur & 0x40000000) != 0; /* SCHED_RESET_ON_FORK, ORed into the policy */
+    cur &= ~0x40000000;
+    if (cur != SCHED_OTHER && cur != 3) return;
     errno = 0;
     int nice = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
-    if (nice == -1 && errno) nice = 0;
-    sched_attr_v1 a = {.size = sizeof a, .sched_policy = policy, .sched_nice = nice, .sched_runtime = slice_ns};
-    if (syscall(SYS_sched_setattr, 0, &a, 0) == 0) return;
-#endif
-#if defined(__linux__)
-    struct sched_param sp = {.sched_priority = 0};
-    (void)pthread_setschedparam(pthread_self(), (int)policy, &sp);
+    if (nice == -1 && errno) return;
+    sched_attr_v1 a = {.size = sizeof a,
+                       .sched_policy = (uint32_t)(policy < 0 ? cur : policy),
+                       .sched_flags = reset_on_fork ? 0x01u /* SCHED_FLAG_RESET_ON_FORK */ : 0u,
+                       .sched_nice = nice,
+                       .sched_runtime = slice_ns};
+    (void)syscall(SYS_sched_setattr, 0, &a, 0);
 #else
     (void)policy;
     (void)slice_ns;
 #endif
 }
 
-/* A short slice for the calling thread; see thread.h. */
-void alc_thread_short_slice(uint64_t ns) { set_fair_policy(0, ns); }
+/* A short slice for the calling thread, policy unchanged; see thread.h. */
+void alc_thread_short_slice(uint64_t ns) { set_fair_policy(-1, ns); }
 
 /* The Lua threads' policy, with the default slice; see thread.h. */
-void alc_thread_lua_policy(bool batch) { set_fair_policy(batch ? 3u : 0u, 0); }
+void alc_thread_lua_policy(bool batch) { set_fair_policy(batch ? 3 : SCHED_OTHER, 0); }
 
 /* Lowers the calling thread to nice 19; see thread.h. */
 void alc_thread_wind_down(void) {

@@ -156,7 +156,11 @@ int alc_rpc_parse(const char *line, size_t len, alc_rpc_msg *msg, char **err_lin
         why = "Invalid Request: \"jsonrpc\" must be \"2.0\"";
     else if (id && !alc_rpc_valid_id(id))
         why = "Invalid Request: \"id\" must be a string or an integer";
-    else if (method) {
+    else if (lone && cJSON_IsString(id) && strstr(id->valuestring, "\xEF\xBF\xBD")) {
+        /* the repaired id would not match the one the client waits for: say so at once */
+        why = "Invalid Request: \"id\" holds an unpaired UTF-16 surrogate";
+        id = NULL;
+    } else if (method) {
         static const char *const req_members[] = {"jsonrpc", "id", "method", "params", NULL};
         if (!cJSON_IsString(method)) why = "Invalid Request: \"method\" must be a string";
         else if (params && !cJSON_IsObject(params)) why = "Invalid Request: \"params\" must be an object";
