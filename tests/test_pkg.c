@@ -281,3 +281,234 @@ Test(pkg, project_layers_from_local_toml_and_lock) {
     cr_assert(!alc_project_path_inside(link, proj), "a symlink out of the root is outside");
     ALC_ASSERT_NO_LEAKS();
 }
+
+/* ---- project files: the TOML writer, root resolution, alc_update ------------------------ */
+
+#include "alc/toml.h"
+
+#include <math.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Renders doc, parses the text back and requires an equal tree; returns the text (free()). */
+static char *round_trip(const cJSON *doc, int depth) {
+    char *text = NULL, err[256];
+    size_t n = 0;
+    cr_assert_eq(alc_project_toml_render(doc, depth, &text, &n, err, sizeof err), ALC_OK, "%s", err);
+    cr_assert_eq(strlen(text), n);
+    cJSON *back = NULL;
+    cr_assert_eq(alc_toml_parse(text, n, &back, NULL, err, sizeof err), ALC_OK, "%s\n--- text:\n%s", err, text);
+    cr_assert(cJSON_Compare(back, doc, true), "round trip differs:\n%s", text);
+    cJSON_Delete(back);
+    return text;
+}
+
+Test(pkg, toml_writer_output_parses_back_to_the_same_tree) {
+    const char *json =
+        "{\"version\":1,\"title\":\"q\\\"uo\\\\te\\n\\ttab \\u0001 é ✓\",\"neg\":-42,\"pi\":3.25,\"big\":1e300,"
+        "\"on\":true,\"off\":false,\"list\":[1,\"two\",[3,4],{\"a\":1}],\"empty\":[],\"e\":{},"
+        "\"packages\":{\"cot\":\"*\",\"pinned\":\"1.2.0\",\"local\":{\"path\":\"vendor/x\",\"version\":\"0.1\"},"
+        "\"remote\":{\"git\":\"https://h/r.git\",\"rev\":\"abc\"},\"with space\":\"*\",\"a.b\":{\"path\":\"p\"}},"
+        "\"package\":[{\"name\":\"cot\",\"source\":{\"type\":\"installed\"}},"
+        "{\"name\":\"l\",\"version\":\"2\",\"source\":{\"type\":\"path\",\"path\":\"vendor\"}}]}";
+    cJSON *doc = cJSON_Parse(json);
+    cr_assert_not_null(doc);
+    for (int depth = 0; depth <= 3; depth++) free(round_trip(doc, depth));
+    char *t1 = round_trip(doc, 1);
+    cr_assert(strncmp(t1, "version = 1\n", 12) == 0, "plain keys come first: %s", t1);
+    cr_assert(strstr(t1, "\n[packages]\ncot = \"*\"\n"), "%s", t1);
+    cr_assert(strstr(t1, "local = {path = \"vendor/x\", version = \"0.1\"}\n"), "%s", t1);
+    cr_assert(strstr(t1, "\"with space\" = \"*\"\n"), "quoted key: %s", t1);
+    cr_assert(strstr(t1, "\n[[package]]\nname = \"cot\"\nsource = {type = \"installed\"}\n"), "%s", t1);
+    free(t1);
+    cJSON_Delete(doc);
+
+    doc = cJSON_Parse("{\"packages\":{\"v\":{\"path\":\"/abs/v\"},\"w\":{\"path\":\"rel\"}}}");
+    char *t2 = round_trip(doc, 2);
+    cr_assert_str_eq(t2, "[packages]\n\n[packages.v]\npath = \"/abs/v\"\n\n[packages.w]\npath = \"rel\"\n");
+    free(t2);
+    cJSON_Delete(doc);
+    ALC_ASSERT_NO_LEAKS();
+}
+
+Test(pkg, toml_writer_refuses_what_toml_cannot_hold) {
+    char *text = NULL, err[256];
+    cJSON *doc = cJSON_Parse("{\"a\":null}");
+    cr_assert_eq(alc_project_toml_render(doc, 1, &text, NULL, err, sizeof err), ALC_E_INVAL);
+    cr_assert_null(text);
+    cr_assert(strstr(err, "null"), "%s", err);
+    cJSON_Delete(doc);
+    doc = cJSON_CreateArray();
+    cr_assert_eq(alc_project_toml_render(doc, 1, &text, NULL, err, sizeof err), ALC_E_INVAL);
+    cJSON_Delete(doc);
+    doc = cJSON_CreateObject();
+    cJSON_AddNumberToObject(doc, "x", NAN);
+    cr_assert_eq(alc_project_toml_render(doc, 1, &text, NULL, err, sizeof err), ALC_E_INVAL);
+    cJSON_Delete(doc);
+    doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "s", "bad \xff utf8");
+    cr_assert_eq(alc_project_toml_render(doc, 1, &text, NULL, err, sizeof err), ALC_E_INVAL);
+    cr_assert(strstr(err, "UTF-8"), "%s", err);
+    cJSON_Delete(doc);
+    doc = cJSON_CreateObject();  // an empty document is an empty file
+    cr_assert_eq(alc_project_toml_render(doc, 1, &text, NULL, err, sizeof err), ALC_OK);
+    cr_assert_str_eq(text, "");
+    free(text);
+    cJSON_Delete(doc);
+    ALC_ASSERT_NO_LEAKS();
+}
+
+Test(pkg, project_root_is_explicit_then_env_then_the_cwd_walk_with_a_one_second_cache) {
+    char *proj = tmp(), *other = tmp(), *outside = tmp();
+    put(proj, "alc.toml", "[packages]\n");
+    put(proj, "sub/deeper/keep", "");
+    char sub[PATH_MAX], old[PATH_MAX];
+    snprintf(sub, sizeof sub, "%s/sub/deeper", proj);
+    cr_assert_not_null(getcwd(old, sizeof old));
+    unsetenv("ALC_PROJECT_ROOT");
+    char *root = NULL, err[256];
+
+    cr_assert_eq(chdir(sub), 0);
+    cr_assert_eq(alc_project_resolve_root(NULL, &root, err, sizeof err), ALC_OK, "%s", err);
+    cr_assert_str_eq(root, proj, "the walk finds the nearest alc.toml above the cwd");
+    free(root);
+    cr_assert_eq(alc_project_resolve_root(other, &root, err, sizeof err), ALC_OK);
+    cr_assert_str_eq(root, other, "an explicit directory wins");
+    free(root);
+    cr_assert_eq(alc_project_resolve_root("/nonexistent/proj", &root, err, sizeof err), ALC_OK);
+    cr_assert_str_eq(root, proj, "an explicit path that is not a directory falls through");
+    free(root);
+
+    cr_assert_eq(setenv("ALC_PROJECT_ROOT", other, 1), 0);
+    cr_assert_eq(alc_project_resolve_root(NULL, &root, err, sizeof err), ALC_OK);
+    cr_assert_str_eq(root, other, "ALC_PROJECT_ROOT comes before the walk (and a new value is seen at once)");
+    free(root);
+    cr_assert_eq(setenv("ALC_PROJECT_ROOT", "/nonexistent/env", 1), 0);
+    cr_assert_eq(alc_project_resolve_root(NULL, &root, err, sizeof err), ALC_OK);
+    cr_assert_str_eq(root, proj, "an ALC_PROJECT_ROOT that is not a directory falls through to the walk");
+    free(root);
+    unsetenv("ALC_PROJECT_ROOT");
+    cr_assert_eq(alc_project_resolve_root(NULL, &root, err, sizeof err), ALC_OK);
+    cr_assert_str_eq(root, proj);
+    free(root);
+
+    cr_assert_eq(chdir(outside), 0);
+    cr_assert_eq(alc_project_resolve_root(NULL, &root, err, sizeof err), ALC_OK);
+    cr_assert_str_eq(root, proj, "within a second the walk's result is cached");
+    free(root);
+    struct timespec nap = {1, 100000000};
+    nanosleep(&nap, NULL);
+    cr_assert_eq(alc_project_resolve_root(NULL, &root, err, sizeof err), ALC_OK);
+    cr_assert_null(root, "no alc.toml above %s: no project", outside);
+    cr_assert_eq(chdir(old), 0);
+    ALC_ASSERT_NO_LEAKS();
+}
+
+Test(pkg, update_writes_a_lock_that_the_project_loader_reads_back) {
+    char *home = tmp(), *proj = tmp();
+    alc_config cfg;
+    cfg_for(&cfg, home);
+    put(home, "packages/cot/init.lua", "local M = {}\nM.meta = { version = '1.5.0' }\nreturn M\n");
+    put(proj, "vendor/lib/init.lua", "return {}\n");
+    put(proj, "alc.toml", "# comment\n[packages]\ncot = \"*\"\nmissing = \"1.0\"\nlocal = { path = \"vendor\" }\n"
+                          "gone = { path = \"nowhere\" }\nremote = { git = \"https://example.invalid/r.git\", rev = \"v1\" }\n"
+                          "odd = 3\n");
+    cJSON *rep = NULL;
+    char err[1024];
+    cr_assert_eq(alc_pkg_update(&cfg, proj, &rep, err, sizeof err), ALC_OK, "%s", err);
+    char *shown = cJSON_PrintUnformatted(rep);
+    cr_assert_eq(cJSON_GetObjectItem(rep, "resolved")->valueint, 3, "%s", shown);
+    const cJSON *errors = cJSON_GetObjectItem(rep, "errors");
+    cr_assert_eq(cJSON_GetArraySize(errors), 3, "%s", shown);
+    cr_assert(strstr(shown, "\"missing\"") && strstr(shown, "not installed") && strstr(shown, "nowhere") &&
+              strstr(shown, "unsupported"), "%s", shown);
+    cJSON_free(shown);
+    cJSON_Delete(rep);
+
+    char lock[PATH_MAX];
+    snprintf(lock, sizeof lock, "%s/alc.lock", proj);
+    cJSON *doc = NULL;
+    cr_assert_eq(alc_toml_parse_file(lock, &doc, err, sizeof err), ALC_OK, "%s", err);
+    cr_assert_eq(cJSON_GetObjectItem(doc, "version")->valueint, 1);
+    const cJSON *arr = cJSON_GetObjectItem(doc, "package");
+    cr_assert_eq(cJSON_GetArraySize(arr), 3);
+    const cJSON *cot = cJSON_GetArrayItem(arr, 0);
+    cr_assert_str_eq(cJSON_GetObjectItem(cot, "name")->valuestring, "cot");
+    cr_assert_str_eq(cJSON_GetObjectItem(cot, "version")->valuestring, "1.5.0");
+    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(cot, "source"), "type")->valuestring, "installed");
+    const cJSON *git = cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 2), "source");
+    cr_assert_str_eq(cJSON_GetObjectItem(git, "type")->valuestring, "git");
+    cr_assert_str_eq(cJSON_GetObjectItem(git, "rev")->valuestring, "v1");
+    cJSON_Delete(doc);
+
+    alc_project *p = NULL;
+    cr_assert_eq(alc_project_load(proj, &p, err, sizeof err), ALC_OK, "%s", err);
+    char vendor[PATH_MAX];
+    snprintf(vendor, sizeof vendor, "%s/vendor", proj);
+    cr_assert_eq(p->n_roots, 2, "alc.lock path root + <project>/packages");
+    cr_assert_str_eq(p->roots[0], vendor);
+    cr_assert_str_eq(p->root_sources[0], "alc.lock");
+    alc_project_free(p);
+
+    // malformed alc.toml: an error, and the lock is left as it is
+    put(proj, "alc.toml", "[packages\n");
+    cr_assert_eq(alc_pkg_update(&cfg, proj, &rep, err, sizeof err), ALC_E_PARSE);
+    cr_assert(strstr(err, "alc.toml:1:"), "%s", err);
+    cr_assert_eq(alc_toml_parse_file(lock, &doc, err, sizeof err), ALC_OK, "lock unchanged");
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "package")), 3);
+    cJSON_Delete(doc);
+    cr_assert_eq(alc_pkg_update(&cfg, "relative", &rep, err, sizeof err), ALC_E_INVAL);
+    cr_assert_eq(alc_pkg_update(&cfg, "/nonexistent/p", &rep, err, sizeof err), ALC_E_NOT_FOUND);
+    alc_config_deinit(&cfg);
+    ALC_ASSERT_NO_LEAKS();
+}
+
+Test(pkg, variant_link_and_scoped_remove_edit_only_the_project_files) {
+    char *home = tmp(), *proj = tmp(), *src = tmp();
+    alc_config cfg;
+    cfg_for(&cfg, home);
+    unsetenv("ALC_PROJECT_ROOT");
+    put(src, "v/init.lua", "return {}\n");
+    put(proj, "alc.local.toml", "[packages.keep]\npath = \"k\"\n");
+    char vdir[PATH_MAX];
+    snprintf(vdir, sizeof vdir, "%s/v", src);
+    cJSON *rep = NULL;
+    char err[1024];
+    cr_assert_eq(alc_pkg_link_variant(proj, vdir, NULL, false, &rep, err, sizeof err), ALC_OK, "%s", err);
+    cr_assert_str_eq(cJSON_GetObjectItem(rep, "scope")->valuestring, "variant");
+    cJSON_Delete(rep);
+    cr_assert_eq(alc_pkg_link_variant(proj, vdir, NULL, false, &rep, err, sizeof err), ALC_E_EXISTS);
+    cr_assert_eq(alc_pkg_link_variant(proj, vdir, "v2", false, &rep, err, sizeof err), ALC_OK, "%s", err);
+    cJSON_Delete(rep);
+    cr_assert_eq(alc_pkg_link_variant(proj, src, NULL, false, &rep, err, sizeof err), ALC_E_INVAL, "no init.lua");
+    cr_assert_eq(alc_pkg_link_variant(proj, vdir, "../x", false, &rep, err, sizeof err), ALC_E_INVAL);
+    alc_project *p = NULL;
+    put(proj, "k/init.lua", "return {}\n");
+    cr_assert_eq(alc_project_load(proj, &p, err, sizeof err), ALC_OK, "%s", err);
+    cr_assert_eq(p->n_variants, 3, "keep, v and v2");
+    cr_assert_str_eq(alc_project_variant_for(p, "v")->dir, vdir);
+    alc_project_free(p);
+
+    put(proj, "alc.toml", "[packages]\nv = \"*\"\nw = \"1.0\"\n");
+    put(proj, "alc.lock", "version = 1\n[[package]]\nname = \"v\"\nsource = {type = \"installed\"}\n");
+    cr_assert_eq(alc_pkg_remove_scoped(&cfg, "v", NULL, proj, NULL, &rep, err, sizeof err), ALC_OK, "%s", err);
+    cr_assert_str_eq(cJSON_GetObjectItem(rep, "scope")->valuestring, "project", "default: the project lists it");
+    cJSON_Delete(rep);
+    cr_assert_eq(alc_pkg_remove_scoped(&cfg, "w", "project", proj, "2.0", &rep, err, sizeof err), ALC_E_NOT_FOUND,
+                 "another version is not removed");
+    cr_assert_eq(alc_pkg_remove_scoped(&cfg, "w", "everywhere", proj, NULL, &rep, err, sizeof err), ALC_E_INVAL);
+    cr_assert_eq(alc_pkg_remove_scoped(&cfg, "w", "all", proj, "1.0", &rep, err, sizeof err), ALC_OK, "%s", err);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(rep, "project_removed")));
+    cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(rep, "global_removed")));
+    cJSON_Delete(rep);
+    cr_assert_eq(alc_pkg_remove_scoped(&cfg, "w", "all", proj, NULL, &rep, err, sizeof err), ALC_E_NOT_FOUND);
+    cr_assert(strstr(err, "neither"), "%s", err);
+    cJSON *doc = NULL;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/alc.toml", proj);
+    cr_assert_eq(alc_toml_parse_file(path, &doc, err, sizeof err), ALC_OK);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "packages")), 0);
+    cJSON_Delete(doc);
+    alc_config_deinit(&cfg);
+    ALC_ASSERT_NO_LEAKS();
+}

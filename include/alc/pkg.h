@@ -105,9 +105,53 @@ int alc_pkg_scaffold(const alc_config *cfg, const char *name, const char *target
 int alc_pkg_list(const alc_config *cfg, const char *project_root, cJSON **report, char *err, size_t errlen);
 
 /* Creates <project_root>/alc.toml with an empty [packages] table and makes sure .gitignore
- * lists alc.local.toml. project_root NULL → $ALC_PROJECT_ROOT. ALC_E_EXISTS if alc.toml
- * exists. Report {created, gitignore_path, gitignore_updated}. */
+ * lists alc.local.toml. project_root NULL → $ALC_PROJECT_ROOT, and when that is unset or empty
+ * the process's cwd (no walk up). ALC_E_EXISTS if alc.toml exists. Report {created,
+ * gitignore_path, gitignore_updated}. */
 int alc_pkg_project_init(const char *project_root, cJSON **report, char *err, size_t errlen);
+
+/*
+ * Project operations (src/store/project_write.c). They edit alc.toml, alc.lock and
+ * alc.local.toml of a project (see project.h for the formats): each file is parsed first (a
+ * malformed file is an error and nothing changes) and rewritten atomically, which drops its
+ * comments. project_root (borrowed, may be NULL): when given it must be an absolute existing
+ * directory (ALC_E_INVAL / ALC_E_NOT_FOUND), else alc_project_resolve_root decides.
+ */
+
+/* alc_pkg_link scope "variant": writes [packages.<name>] path = "<real path>" into
+ * <project>/alc.local.toml (created when missing; other entries kept). path: absolute
+ * directory with init.lua; name defaults to its last segment. An existing [packages.<name>]
+ * is ALC_E_EXISTS unless force. No project root → ALC_E_NOT_FOUND. Report {linked: [name],
+ * mode: "single", targets: {name: dir}, scope: "variant", alc_local_toml, project_root}. */
+int alc_pkg_link_variant(const char *project_root, const char *path, const char *name, bool force, cJSON **report,
+                         char *err, size_t errlen);
+
+/* alc_pkg_remove with a scope: "project" (name out of alc.toml [packages] and alc.lock →
+ * {removed, scope, alc_toml, alc_lock, alc_toml_updated, alc_lock_updated}), "global"
+ * (alc_pkg_remove's report plus scope), "all" (both; {removed, scope, project_removed,
+ * global_removed, project_note, global_note, alc_toml?, alc_lock?}, ALC_E_NOT_FOUND only when
+ * neither had it). scope NULL: "project" when a project root resolves and its alc.toml lists
+ * name, else "global" (so callers that pass only a name keep the old behaviour). version (may
+ * be NULL): only an entry of that version is removed (alc.toml value or version key, alc.lock
+ * version, installed.json / init.lua version). ALC_E_INVAL for a bad name or scope. */
+int alc_pkg_remove_scoped(const alc_config *cfg, const char *name, const char *scope, const char *project_root,
+                          const char *version, cJSON **report, char *err, size_t errlen);
+
+/* alc_update: rewrites <project>/alc.lock from alc.toml [packages]: "*" / a version string →
+ * source {type = "installed"} (an error entry when $ALC_HOME/packages/NAME is missing);
+ * {path, version?} → {type = "path", path} (error entry when the directory is missing);
+ * {git, rev?} → {type = "git", url, rev?} (recorded, not fetched). Entries in error are left
+ * out of the lock. Report {resolved: N, errors: [{name, error}], alc_lock, alc_toml,
+ * project_root}. No alc.toml → ALC_E_NOT_FOUND. */
+int alc_pkg_update(const alc_config *cfg, const char *project_root, cJSON **report, char *err, size_t errlen);
+
+/* alc_pkg_install, then (project_root not NULL) NAME = "<version or *>" in alc.toml [packages]
+ * and a [[package]] {name, version?, source = {type = "installed"}} in alc.lock for every
+ * installed package (files created when missing). Both files are checked before the install.
+ * The report adds project_added, project_root, alc_toml, alc_lock. project_root NULL: exactly
+ * alc_pkg_install (no implicit project). */
+int alc_pkg_install_project(const alc_config *cfg, const char *url, const char *name, bool force,
+                            const char *project_root, cJSON **report, char *err, size_t errlen);
 
 /* The value of `version = "..."` inside the `meta = { ... }` table of a package's init.lua
  * source, found without running it (comments and other strings are skipped). Returns new

@@ -52,7 +52,9 @@ static bool in_root(const char *root, const char *rel) {
  * Returns true when a readable file exists. On false, every root searched is appended to
  * tried as "root1, root2" (tried may already hold text; the caller owns it and deinits it),
  * plus a note when the project files cannot be read. name must satisfy alc_advice_valid_name.
- * cfg, project_root, name: borrowed. Blocks on disk I/O.
+ * cfg, project_root, name: borrowed. Blocks on disk I/O. project_root is used as given (NULL:
+ * no project layers): the tools resolve it first with alc_project_resolve_root and pass the
+ * same root to the session, so that what is found here is what require loads.
  */
 bool alc_advice_find(const alc_config *cfg, const char *project_root, const char *name,
                      alc_jbuf *tried) {

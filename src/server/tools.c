@@ -27,7 +27,7 @@ const alc_tool_def alc_tools_core[] = {
      "\"llm\":{\"type\":\"string\",\"enum\":[\"pause\",\"sampling\",\"auto\"],\"description\":\"How alc.llm is answered: pause (return needs_response, answer with alc_continue), sampling (ask the client through MCP sampling/createMessage; the call returns only the final result), auto (sampling when the client supports it). Default: ALC_LLM_MODE or pause.\"},"
      "\"code_file\":{\"type\":\"string\",\"description\":\"Path of a Lua file to run instead of code.\"},"
      "\"ctx\":{\"type\":\"object\",\"description\":\"JSON object available to the script as the global ctx (default {}). ctx.budget may set max_llm_calls, max_elapsed_ms, max_tokens.\"},"
-     "\"project_root\":{\"type\":\"string\",\"description\":\"Project directory; its packages/ folder is searched first by require.\"}"
+     "\"project_root\":{\"type\":\"string\",\"description\":\"Project directory (default: $ALC_PROJECT_ROOT, else the nearest directory above the server's cwd that holds alc.toml); its alc.local.toml variants, alc.lock path entries and packages/ folder are searched first by require.\"}"
      "},\"additionalProperties\":false}",
      RUN_ANN, alc_tool_run},
     {"alc_advice",
@@ -38,7 +38,7 @@ const alc_tool_def alc_tools_core[] = {
      "\"llm\":{\"type\":\"string\",\"enum\":[\"pause\",\"sampling\",\"auto\"],\"description\":\"How alc.llm is answered: pause (return needs_response, answer with alc_continue), sampling (ask the client through MCP sampling/createMessage; the call returns only the final result), auto (sampling when the client supports it). Default: ALC_LLM_MODE or pause.\"},"
      "\"task\":{\"type\":\"string\",\"description\":\"The task or question; becomes ctx.task.\"},"
      "\"opts\":{\"type\":\"object\",\"description\":\"Extra ctx fields for the strategy (e.g. {n: 5}).\"},"
-     "\"project_root\":{\"type\":\"string\",\"description\":\"Project directory whose packages/ folder is searched first.\"}"
+     "\"project_root\":{\"type\":\"string\",\"description\":\"Project directory (default: $ALC_PROJECT_ROOT, else the nearest directory above the server's cwd that holds alc.toml) whose alc.local.toml variants, alc.lock path entries and packages/ folder are searched first.\"}"
      "},\"required\":[\"strategy\"],\"additionalProperties\":false}",
      RUN_ANN, alc_tool_advice},
     {"alc_continue",

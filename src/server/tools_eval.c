@@ -22,6 +22,7 @@
 #include "alc/eval_store.h"
 #include "alc/fsutil.h"
 #include "alc/pkg.h"
+#include "alc/project.h"
 #include "alc/thread.h"
 
 #include <math.h>
@@ -224,13 +225,17 @@ static void alc_tool_eval(alc_call *c) {
         snprintf(chunk, sizeof chunk, "@%s", path);
         free(path);
     }
-    if (!ensure_packages(c, strategy, project_root)) { free(text); return; }
+    /* the project of the call: explicit, $ALC_PROJECT_ROOT or the cwd walk (project.h) */
+    char *root = NULL;
+    if (alc_project_resolve_root(project_root, &root, err, sizeof err) != ALC_OK) { free(text); alc_call_fail(c, "%s", err); return; }
+    if (!ensure_packages(c, strategy, root)) { free(text); free(root); return; }
     cJSON *ctx = scenario ? eval_ctx(strategy, scenario, strlen(scenario), chunk, strategy_opts)
                           : eval_ctx(strategy, text, len, chunk, strategy_opts);
     free(text);
-    if (!ctx) { alc_call_fail(c, "out of memory"); return; }
-    start_eval(c, ctx, strategy, project_root);
+    if (!ctx) { free(root); alc_call_fail(c, "out of memory"); return; }
+    start_eval(c, ctx, strategy, root);
     cJSON_Delete(ctx);
+    free(root);
 }
 
 /* ---- history / detail ------------------------------------------------------------- */
@@ -491,7 +496,7 @@ const alc_tool_def alc_tools_eval[] = {
      "\"scenario_file\":{\"type\":\"string\",\"description\":\"Path of a Lua file that returns the scenario table.\"},"
      "\"scenario_name\":{\"type\":\"string\",\"description\":\"Name of an installed scenario (ALC_HOME/scenarios/<name>.lua).\"},"
      "\"strategy_opts\":{\"type\":\"object\",\"description\":\"ctx fields given to the strategy for every case (e.g. {steps: 2}).\"},"
-     "\"project_root\":{\"type\":\"string\",\"description\":\"Project directory whose packages/ folder is searched first.\"}"
+     "\"project_root\":{\"type\":\"string\",\"description\":\"Project directory whose layers (alc.local.toml, alc.lock, packages/) are searched first (default: $ALC_PROJECT_ROOT, else the nearest directory above the server's cwd with an alc.toml).\"}"
      "},\"required\":[\"strategy\"],\"additionalProperties\":false}",
      RUN_ANN, alc_tool_eval},
     {"alc_eval_history",

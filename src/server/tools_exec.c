@@ -3,7 +3,8 @@
  *
  * Handlers run on the reader thread and never wait for Lua: alc_run and alc_continue hand
  * the call to the engine as a waiter (inflight.c), which answers it at the session's next
- * pause or end.
+ * pause or end. alc_run and alc_advice resolve the project root of the call first
+ * (alc_project_resolve_root: explicit, $ALC_PROJECT_ROOT, cwd walk for alc.toml; cached 1 s).
  */
 #include "inflight.h"
 
@@ -11,6 +12,7 @@
 #include "alc/error.h"
 #include "alc/fsutil.h"
 #include "alc/pkg.h"
+#include "alc/project.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,20 +57,25 @@ void alc_tool_run(alc_call *c) {
         return;
     if (code && code_file) { alc_call_fail(c, "Provide either `code` or `code_file`, not both."); return; }
     if (!code && !code_file) { alc_call_fail(c, "Either `code` or `code_file` must be provided."); return; }
+    char *root = NULL, err[512];
+    if (alc_project_resolve_root(project_root, &root, err, sizeof err) != ALC_OK) { alc_call_fail(c, "%s", err); return; }
     if (code) {
-        start_session(c, code, strlen(code), "=code", ctx, NULL, project_root);
+        start_session(c, code, strlen(code), "=code", ctx, NULL, root);
+        free(root);
         return;
     }
-    char *text = NULL, err[512];
+    char *text = NULL;
     size_t len = 0;
     if (alc_fs_read_file(code_file, MAX_CODE_FILE, &text, &len, err, sizeof err) != ALC_OK) {
         alc_call_fail(c, "Failed to read %s: %s", code_file, err);
+        free(root);
         return;
     }
     char chunk[600];
     snprintf(chunk, sizeof chunk, "@%s", code_file);
-    start_session(c, text, len, chunk, ctx, NULL, project_root);
+    start_session(c, text, len, chunk, ctx, NULL, root);
     free(text);
+    free(root);
 }
 
 static bool read_usage(alc_call *c, const cJSON *u, alc_answer *a) {
@@ -241,9 +248,15 @@ void alc_tool_advice(alc_call *c) {
     cJSON *boot = NULL;
     char boot_err[768] = "";
     int boot_rc = alc_pkg_install_bundled(c->srv->cfg, false, true, &boot, boot_err, sizeof boot_err);
+    char *root = NULL, rerr[256];
+    if (alc_project_resolve_root(project_root, &root, rerr, sizeof rerr) != ALC_OK) {
+        cJSON_Delete(boot);
+        alc_call_fail(c, "%s", rerr);
+        return;
+    }
     alc_jbuf tried;
     alc_jbuf_init(&tried);
-    if (!alc_advice_find(c->srv->cfg, project_root, strategy, &tried)) {
+    if (!alc_advice_find(c->srv->cfg, root, strategy, &tried)) {
         const char *roots = tried.data ? tried.data : "(no roots)";
         if (boot_rc != ALC_OK) {
             alc_call_fail(c, "Package '%s' not found. Searched: %s. $ALC_HOME/packages is empty and the bundled collection "
@@ -265,19 +278,22 @@ void alc_tool_advice(alc_call *c) {
         }
         alc_jbuf_deinit(&tried);
         cJSON_Delete(boot);
+        free(root);
         return;
     }
     alc_jbuf_deinit(&tried);
     cJSON_Delete(boot);
     cJSON *ctx = NULL;
-    if (alc_advice_ctx(opts, task, &ctx) != ALC_OK) { alc_call_fail(c, "out of memory"); return; }
+    if (alc_advice_ctx(opts, task, &ctx) != ALC_OK) { free(root); alc_call_fail(c, "out of memory"); return; }
     char code[ALC_ADVICE_CODE_MAX], chunk[ALC_ADVICE_CHUNK_MAX];
     size_t n = 0;
     if (alc_advice_program(strategy, code, sizeof code, &n, chunk, sizeof chunk) != ALC_OK) {
         cJSON_Delete(ctx);
+        free(root);
         alc_call_fail(c, "internal error: cannot build the launcher for '%s'", strategy);
         return;
     }
-    start_session(c, code, n, chunk, ctx, strategy, project_root);
+    start_session(c, code, n, chunk, ctx, strategy, root);
     cJSON_Delete(ctx);
+    free(root);
 }

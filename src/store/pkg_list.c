@@ -479,10 +479,15 @@ static bool gitignore_has(const char *text, size_t len) {
 /* Creates alc.toml and updates .gitignore; see pkg.h. */
 int alc_pkg_project_init(const char *project_root, cJSON **report, char *err, size_t errlen) {
     *report = NULL;
+    char cwd[PATH_MAX];
     if (!project_root) project_root = getenv("ALC_PROJECT_ROOT");
-    if (!project_root || !*project_root) {
-        snprintf(err, errlen, "'project_root' is required (or set ALC_PROJECT_ROOT)");
-        return ALC_E_INVAL;
+    if (!project_root || !*project_root) {  // neither: the cwd itself (no walk: this creates the project)
+        if (!getcwd(cwd, sizeof cwd)) {
+            snprintf(err, errlen, "no project_root given, ALC_PROJECT_ROOT is not set and the current directory is unknown: %s",
+                     strerror(errno));
+            return ALC_E_INVAL;
+        }
+        project_root = cwd;
     }
     if (project_root[0] != '/') {
         snprintf(err, errlen, "'project_root' must be an absolute path, got '%.200s'", project_root);

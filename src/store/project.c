@@ -2,14 +2,21 @@
  * project.c — reads a project's package layers (alc.local.toml variants and roots, alc.lock
  * path roots, <project>/packages) into an alc_project; see project.h.
  *
- * Owns no global state. Every function may be called from any thread; alc_project_load
- * blocks on disk I/O and runs no Lua (the runtime calls it before pushing anything).
+ * Also resolves the project root of a call (alc_project_resolve_root: explicit → $ALC_PROJECT_ROOT
+ * → the first ancestor of the cwd holding alc.toml) and warns on stderr when alc.toml and
+ * alc.lock list different packages.
+ *
+ * Global state: the resolution cache (the implicit result, kept for ALC_PROJECT_RESOLVE_CACHE_MS)
+ * and the last alc.toml/alc.lock comparison, both under one process-wide mutex. Every function
+ * may be called from any thread; alc_project_load blocks on disk I/O and runs no Lua (the
+ * runtime calls it before pushing anything).
  */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "alc/project.h"
 
 #include "alc/error.h"
 #include "alc/pkg.h"
+#include "alc/thread.h"
 #include "alc/toml.h"
 
 #include <cjson/cJSON.h>
@@ -20,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static bool is_dir(const char *p) {
     struct stat st;
@@ -214,4 +222,183 @@ bool alc_project_path_inside(const char *path, const char *root) {
     while (n > 1 && rr[n - 1] == '/') n--;
     if (n == 1 && rr[0] == '/') return true;
     return strncmp(rp, rr, n) == 0 && (rp[n] == '\0' || rp[n] == '/');
+}
+
+/* ---- project root resolution ------------------------------------------------------- */
+
+static alc_mutex resolve_mu = {PTHREAD_MUTEX_INITIALIZER}; /* guards resolve_cache and mismatch_seen */
+static struct {
+    bool valid;
+    int64_t at_ms;       /* when the cached result was computed (alc_now_ms) */
+    char *env;           /* the $ALC_PROJECT_ROOT value it was computed for (NULL = unset) */
+    char *root;          /* the result (NULL = none) */
+} resolve_cache;
+static struct {
+    char *root;          /* the project last compared */
+    int64_t at_ms;
+    struct timespec toml_m, lock_m;  /* mtimes of that comparison (0 = missing) */
+    off_t toml_sz, lock_sz;
+} mismatch_seen;
+
+static bool same_str(const char *a, const char *b) {
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Returns new realpath of an existing directory, or NULL. */
+static char *real_dir(const char *p) {
+    char buf[PATH_MAX];
+    if (!p || !*p || !realpath(p, buf) || !is_dir(buf)) return NULL;
+    return strdup(buf);
+}
+
+/* The first ancestor of the cwd (itself included) that holds alc.toml; returns new or NULL. */
+static char *walk_cwd(void) {
+    char dir[PATH_MAX];
+    if (!getcwd(dir, sizeof dir - 16)) return NULL;
+    for (;;) {
+        size_t n = strlen(dir);
+        struct stat st;
+        snprintf(dir + n, sizeof dir - n, "%salc.toml", n > 1 ? "/" : "");
+        bool hit = stat(dir, &st) == 0 && S_ISREG(st.st_mode);
+        dir[n] = '\0';
+        if (hit) return strdup(dir);
+        if (n <= 1) return NULL;
+        char *slash = strrchr(dir, '/');
+        if (slash == dir) dir[1] = '\0';
+        else *slash = '\0';
+    }
+}
+
+/* Appends the names of a [packages] table (alc.toml) or [[package]] array (alc.lock) that are
+ * missing from other to out ("a, b"). */
+static void names_missing(const cJSON *mine, bool mine_is_lock, const cJSON *other, bool other_is_lock,
+                          char *out, size_t outlen) {
+    for (const cJSON *e = mine ? mine->child : NULL; e; e = e->next) {
+        const char *nm = e->string;
+        if (mine_is_lock) {
+            const cJSON *n = cJSON_GetObjectItemCaseSensitive(e, "name");
+            nm = cJSON_IsString(n) ? n->valuestring : NULL;
+        }
+        if (!nm) continue;
+        bool found = false;
+        for (const cJSON *o = other ? other->child : NULL; o && !found; o = o->next) {
+            if (other_is_lock) {
+                const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "name");
+                found = cJSON_IsString(n) && strcmp(n->valuestring, nm) == 0;
+            } else {
+                found = o->string && strcmp(o->string, nm) == 0;
+            }
+        }
+        if (found) continue;
+        size_t l = strlen(out);
+        if (l + 8 < outlen) snprintf(out + l, outlen - l, "%s%s", l ? ", " : "", nm);
+    }
+}
+
+/* Prints one warning line to stderr when root's alc.toml and alc.lock (both present and
+ * parsable) list different package names. Called without resolve_mu; takes it only to read and
+ * update mismatch_seen, never across the file I/O. The comparison is skipped when root was
+ * compared less than ALC_PROJECT_RESOLVE_CACHE_MS ago, or when neither file changed (mtime and
+ * size) since the last comparison of root, so one mismatch is reported once, not at every call. */
+static void check_mismatch(const char *root) {
+    int64_t now = alc_now_ms();
+    alc_mutex_lock(&resolve_mu);
+    bool due = !same_str(mismatch_seen.root, root) || now - mismatch_seen.at_ms >= ALC_PROJECT_RESOLVE_CACHE_MS;
+    if (due) mismatch_seen.at_ms = now; /* claims this turn: a concurrent caller skips it */
+    alc_mutex_unlock(&resolve_mu);
+    if (!due) return;
+    char tp[PATH_MAX + 16], lp[PATH_MAX + 16];
+    snprintf(tp, sizeof tp, "%s/alc.toml", root);
+    snprintf(lp, sizeof lp, "%s/alc.lock", root);
+    struct stat ts, ls;
+    bool th = stat(tp, &ts) == 0, lh = stat(lp, &ls) == 0;
+    struct timespec zero = {0, 0};
+    struct timespec tm = th ? ts.st_mtim : zero, lm = lh ? ls.st_mtim : zero;
+    off_t tz = th ? ts.st_size : -1, lz = lh ? ls.st_size : -1;
+    char *r = strdup(root);
+    if (!r) return;
+    alc_mutex_lock(&resolve_mu);
+    bool unchanged = same_str(mismatch_seen.root, root) && tm.tv_sec == mismatch_seen.toml_m.tv_sec &&
+                     tm.tv_nsec == mismatch_seen.toml_m.tv_nsec && lm.tv_sec == mismatch_seen.lock_m.tv_sec &&
+                     lm.tv_nsec == mismatch_seen.lock_m.tv_nsec && tz == mismatch_seen.toml_sz &&
+                     lz == mismatch_seen.lock_sz;
+    free(mismatch_seen.root);
+    mismatch_seen.root = r;
+    mismatch_seen.at_ms = now;
+    mismatch_seen.toml_m = tm;
+    mismatch_seen.lock_m = lm;
+    mismatch_seen.toml_sz = tz;
+    mismatch_seen.lock_sz = lz;
+    alc_mutex_unlock(&resolve_mu);
+    if (unchanged || !th || !lh) return;
+    cJSON *toml = NULL, *lock = NULL;
+    char err[256];
+    if (alc_toml_parse_file(tp, &toml, err, sizeof err) == ALC_OK &&
+        alc_toml_parse_file(lp, &lock, err, sizeof err) == ALC_OK) {
+        const cJSON *pk = cJSON_GetObjectItemCaseSensitive(toml, "packages");
+        const cJSON *arr = cJSON_GetObjectItemCaseSensitive(lock, "package");
+        if (!cJSON_IsObject(pk)) pk = NULL;
+        if (!cJSON_IsArray(arr)) arr = NULL;
+        char only_toml[512] = "", only_lock[512] = "";
+        names_missing(pk, false, arr, true, only_toml, sizeof only_toml);
+        names_missing(arr, true, pk, false, only_lock, sizeof only_lock);
+        if (only_toml[0] || only_lock[0])
+            fprintf(stderr, "alc: warning: %s: alc.toml and alc.lock list different packages (only in alc.toml: %s; "
+                            "only in alc.lock: %s); run alc_update to rewrite alc.lock\n",
+                    root, only_toml[0] ? only_toml : "-", only_lock[0] ? only_lock : "-");
+    }
+    cJSON_Delete(toml);
+    cJSON_Delete(lock);
+}
+
+/* Resolves the project root of a call; see project.h. The implicit steps ($ALC_PROJECT_ROOT,
+ * the cwd walk) run without resolve_mu, which guards only the cached result. */
+int alc_project_resolve_root(const char *explicit_root, char **out, char *err, size_t errlen) {
+    *out = NULL;
+    if (err && errlen) err[0] = '\0';
+    char *root = NULL;
+    if (explicit_root && *explicit_root && is_dir(explicit_root)) {
+        if (!(root = strdup(explicit_root))) goto nomem;
+        check_mismatch(root);
+        *out = root;
+        return ALC_OK;
+    }
+    const char *env = getenv("ALC_PROJECT_ROOT");
+    if (env && !*env) env = NULL;
+    int64_t now = alc_now_ms();
+    bool hit = false, nomem = false;
+    alc_mutex_lock(&resolve_mu);
+    if (resolve_cache.valid && now - resolve_cache.at_ms < ALC_PROJECT_RESOLVE_CACHE_MS && same_str(resolve_cache.env, env)) {
+        hit = true;
+        if (resolve_cache.root && !(root = strdup(resolve_cache.root))) nomem = true;
+    }
+    alc_mutex_unlock(&resolve_mu);
+    if (nomem) goto nomem;
+    if (!hit) {
+        char *fresh = real_dir(env);
+        if (!fresh) fresh = walk_cwd();
+        char *env_copy = env ? strdup(env) : NULL;
+        char *mine = fresh ? strdup(fresh) : NULL;
+        if ((env && !env_copy) || (fresh && !mine)) {
+            free(fresh);
+            free(env_copy);
+            free(mine);
+            goto nomem;
+        }
+        alc_mutex_lock(&resolve_mu);
+        free(resolve_cache.root);
+        free(resolve_cache.env);
+        resolve_cache.root = fresh;
+        resolve_cache.env = env_copy;
+        resolve_cache.at_ms = now;
+        resolve_cache.valid = true;
+        alc_mutex_unlock(&resolve_mu);
+        root = mine;
+    }
+    if (root) check_mismatch(root);
+    *out = root;
+    return ALC_OK;
+nomem:
+    if (err && errlen) snprintf(err, errlen, "out of memory resolving the project root");
+    return ALC_E_NOMEM;
 }

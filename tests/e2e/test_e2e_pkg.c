@@ -227,6 +227,17 @@ static alc_proc *start(const char *home, const char *const *env) {
     return p;
 }
 
+/* start() with the server's cwd set to cwd (the test process changes directory around the
+ * spawn; Criterion runs each test in its own process). */
+static alc_proc *start_in(const char *cwd, const char *home, const char *const *env) {
+    char old[PATH_MAX];
+    cr_assert_not_null(getcwd(old, sizeof old));
+    cr_assert_eq(chdir(cwd), 0, "chdir %s: %s", cwd, strerror(errno));
+    alc_proc *p = start(home, env);
+    cr_assert_eq(chdir(old), 0);
+    return p;
+}
+
 /* Runs `alc ARGS...` with ALC_HOME=home plus env; returns the exit status, stdout in *out. */
 static int run_cli(const char *home, const char *const *env, const char *const *args, char **out, char **err) {
     const char *argv[16];
@@ -779,10 +790,18 @@ Test(e2e_pkg, alc_init_creates_alc_toml_and_ignores_alc_local_toml) {
 
     expect_error(call(p, "alc_init", sargs("project_root", "relative", NULL)), "absolute", "relative root");
     expect_error(call(p, "alc_init", sargs("project_root", "/nonexistent/proj", NULL)), "not an existing directory", "missing root");
-    expect_error(call(p, "alc_init", NULL), "project_root", "no root");
     // the server's packages were never touched
     cr_assert(!exists(fmt("%s/packages", home)));
     finish(p);
+
+    // no project_root and no ALC_PROJECT_ROOT: the server's cwd itself (no walk up)
+    char *cwd_proj = tmpdir();
+    mkdirs(fmt("%s/inner", cwd_proj));
+    alc_proc *q = start_in(fmt("%s/inner", cwd_proj), home, NULL);
+    r = call(q, "alc_init", NULL);
+    expect_ok(r, "alc_init in the cwd");
+    cr_assert_str_eq(jstr(r.json, "created"), fmt("%s/inner/alc.toml", cwd_proj));
+    finish(q);
 }
 
 /* ================================================================== refused requests */
@@ -931,6 +950,225 @@ Test(e2e_pkg, malformed_project_files_are_reported_with_their_line) {
     r = call(p, "alc_run", sargs("code", "return 1", "project_root", proj2, NULL));
     expect_status(r, "error");
     cr_assert(strstr(jstr(r.json, "error"), "version = 1"), "%s", r.text);
+}
+
+/* ================================================================== project files (alc.toml) */
+
+/* A library-free strategy package whose run(ctx) returns {who = who} without calling the LLM. */
+static void make_who(const char *dir, const char *who, const char *version) {
+    write_file(fmt("%s/init.lua", dir),
+               fmt("local M = {}\nM.meta = { name = 'x', version = '%s' }\n"
+                   "function M.run(ctx) return { who = '%s' } end\nreturn M\n", version, who));
+}
+
+Test(e2e_pkg, cwd_walk_finds_the_project_its_variant_and_warns_once_about_a_lock_mismatch) {
+    char *home = tmpdir(), *proj = tmpdir(), *gsrc = tmpdir();
+    make_who(fmt("%s/myv", gsrc), "global", "1.0.0");
+    write_file(fmt("%s/alc.toml", proj), "[packages]\nonly_in_toml = \"*\"\n");
+    write_file(fmt("%s/alc.lock", proj), "version = 1\n[[package]]\nname = \"only_in_lock\"\nsource = {type = \"installed\"}\n");
+    write_file(fmt("%s/alc.local.toml", proj), "[packages.myv]\npath = \"variants/myv\"\n");
+    make_who(fmt("%s/variants/myv", proj), "variant", "2.0.0");
+    mkdirs(fmt("%s/src/deep", proj));
+    alc_proc *p = start_in(fmt("%s/src/deep", proj), home, NULL);
+    expect_ok(call(p, "alc_pkg_install", sargs("url", fmt("%s/myv", gsrc), NULL)), "install global myv");
+
+    res r = advice(p, "myv", NULL, NULL);
+    expect_status(r, "completed");
+    cr_assert_str_eq(jstr(jget(r.json, "result"), "who"), "variant", "the project above the cwd is used: %s", r.text);
+    r = call(p, "alc_run", sargs("code", "return require('myv').run({}).who", NULL));
+    expect_status(r, "completed");
+    cr_assert_str_eq(jstr(r.json, "result"), "variant");
+    res l = call(p, "alc_pkg_list", NULL);
+    expect_ok(l, "list");
+    cr_assert_str_eq(jstr(l.json, "project_root"), proj);
+    cr_assert_str_eq(jstr(list_entry(l.json, "myv", 0), "source"), "variant");
+    // an explicit project_root still wins over the walk
+    char *other = tmpdir();
+    r = advice(p, "myv", NULL, other);
+    expect_status(r, "completed");
+    cr_assert_str_eq(jstr(jget(r.json, "result"), "who"), "global");
+    finish(p);
+    size_t n = 0;
+    char *err = keep(alc_proc_stderr_text(p, &n));
+    const char *w = strstr(err, "alc.toml and alc.lock list different packages");
+    cr_assert_not_null(w, "stderr: %s", err);
+    cr_assert(strstr(err, "only in alc.toml: only_in_toml") && strstr(err, "only in alc.lock: only_in_lock"), "%s", err);
+    cr_assert_null(strstr(w + 1, "alc.toml and alc.lock list different packages"), "warned once: %s", err);
+}
+
+Test(e2e_pkg, ALC_PROJECT_ROOT_is_used_when_no_project_root_is_given) {
+    char *home = tmpdir(), *proj = tmpdir();
+    write_file(fmt("%s/alc.local.toml", proj), "[packages.envv]\npath = \"v\"\n");
+    make_who(fmt("%s/v", proj), "from_env", "1.0.0");
+    const char *env[] = {fmt("ALC_PROJECT_ROOT=%s", proj), NULL};
+    alc_proc *p = start(home, env);
+    res r = advice(p, "envv", NULL, NULL);
+    expect_status(r, "completed");
+    cr_assert_str_eq(jstr(jget(r.json, "result"), "who"), "from_env");
+    finish(p);
+}
+
+Test(e2e_pkg, link_scope_variant_writes_alc_local_toml_and_advice_uses_it) {
+    char *home = tmpdir(), *proj = tmpdir(), *src = tmpdir(), *gsrc = tmpdir();
+    make_who(fmt("%s/vpkg", gsrc), "global", "1.0.0");
+    make_who(fmt("%s/vpkg", src), "variant", "0.9.0");
+    write_file(fmt("%s/alc.local.toml", proj), "# mine\n[packages.other]\npath = \"/somewhere/else\"\n");
+    alc_proc *p = start(home, NULL);
+    expect_ok(call(p, "alc_pkg_install", sargs("url", fmt("%s/vpkg", gsrc), NULL)), "install global");
+    res r = call(p, "alc_pkg_link", sargs("path", fmt("%s/vpkg", src), "scope", "variant", "project_root", proj, NULL));
+    expect_ok(r, "link variant");
+    cr_assert_str_eq(jstr(r.json, "scope"), "variant");
+    cr_assert_str_eq(jstr(r.json, "alc_local_toml"), fmt("%s/alc.local.toml", proj));
+    cr_assert(has_str(jget(r.json, "linked"), "vpkg"));
+    const char *text = read_text(fmt("%s/alc.local.toml", proj));
+    cr_assert(strstr(text, fmt("[packages.vpkg]\npath = \"%s/vpkg\"\n", src)), "%s", text);
+    cr_assert(strstr(text, "[packages.other]\npath = \"/somewhere/else\"\n"), "other entries are kept: %s", text);
+    struct stat gst;
+    cr_assert(lstat(fmt("%s/packages/vpkg", home), &gst) == 0 && S_ISDIR(gst.st_mode), "the global copy is not replaced by a link");
+
+    r = advice(p, "vpkg", NULL, proj);
+    expect_status(r, "completed");
+    cr_assert_str_eq(jstr(jget(r.json, "result"), "who"), "variant");
+    r = advice(p, "vpkg", NULL, NULL);
+    expect_status(r, "completed");
+    cr_assert_str_eq(jstr(jget(r.json, "result"), "who"), "global", "other projects keep the global package");
+
+    char *before = snapshot(proj), *home_before = snapshot(home);
+    expect_error(call(p, "alc_pkg_link", sargs("path", fmt("%s/vpkg", src), "scope", "variant", "project_root", proj, NULL)),
+                 "pass force", "second variant link");
+    expect_error(call(p, "alc_pkg_link", sargs("path", fmt("%s/vpkg", src), "scope", "sideways", NULL)), "unknown scope", "bad scope");
+    expect_error(call(p, "alc_pkg_link", sargs("path", fmt("%s/vpkg", src), "scope", "variant", NULL)), "no project root",
+                 "no project");
+    expect_error(call(p, "alc_pkg_link", sargs("path", fmt("%s/vpkg", src), "scope", "variant", "project_root", "/nonexistent/p", NULL)),
+                 "not an existing directory", "missing project");
+    expect_error(call(p, "alc_pkg_link", sargs("path", fmt("%s/vpkg", src), "project_root", proj, NULL)), "only used with scope",
+                 "project_root with global scope");
+    expect_error(call(p, "alc_pkg_link", sargs("path", src, "scope", "variant", "project_root", proj, NULL)), "no init.lua",
+                 "collection as variant");
+    expect_error(call(p, "alc_pkg_link", sargs("path", fmt("%s/vpkg", src), "name", "../x", "scope", "variant", "project_root", proj, NULL)),
+                 "invalid package name", "bad name");
+    cr_assert_str_eq(snapshot(proj), before);
+    cr_assert_str_eq(snapshot(home), home_before);
+    write_file(fmt("%s/alc.local.toml", proj), "[packages.x\n");
+    before = snapshot(proj);
+    expect_error(call(p, "alc_pkg_link", sargs("path", fmt("%s/vpkg", src), "name", "y", "scope", "variant", "project_root", proj, NULL)),
+                 "alc.local.toml:1:", "malformed alc.local.toml");
+    cr_assert_str_eq(snapshot(proj), before);
+    finish(p);
+}
+
+Test(e2e_pkg, install_with_project_root_records_it_and_remove_scopes_project_global_all) {
+    char *home = tmpdir(), *proj = tmpdir(), *src = tmpdir();
+    make_who(fmt("%s/rp", src), "rp", "1.2.3");
+    make_who(fmt("%s/plain", src), "plain", "0.1.0");
+    alc_proc *p = start(home, NULL);
+    // without project_root no project file is written
+    expect_ok(call(p, "alc_pkg_install", sargs("url", fmt("%s/plain", src), NULL)), "install plain");
+    cr_assert(!exists(fmt("%s/alc.toml", proj)));
+
+    res r = call(p, "alc_pkg_install", sargs("url", fmt("%s/rp", src), "project_root", proj, NULL));
+    expect_ok(r, "install with project_root");
+    cr_assert_str_eq(jstr(r.json, "alc_toml"), fmt("%s/alc.toml", proj));
+    cr_assert_str_eq(jstr(r.json, "alc_lock"), fmt("%s/alc.lock", proj));
+    cr_assert(strstr(read_text(fmt("%s/alc.toml", proj)), "[packages]\nrp = \"1.2.3\"\n"), "%s", read_text(fmt("%s/alc.toml", proj)));
+    const char *lock = read_text(fmt("%s/alc.lock", proj));
+    cr_assert(strstr(lock, "version = 1\n") && strstr(lock, "[[package]]\nname = \"rp\"\nversion = \"1.2.3\"\nsource = {type = \"installed\"}\n"),
+              "%s", lock);
+    // a malformed alc.toml stops the install before anything changes
+    char *pdir = tmpdir();
+    write_file(fmt("%s/alc.toml", pdir), "[packages]\nx = \n");
+    char *home_before = snapshot(home);
+    expect_error(call(p, "alc_pkg_install", sargs("url", fmt("%s/plain", src), "name", "plain2", "project_root", pdir, NULL)),
+                 "alc.toml:2:", "malformed alc.toml");
+    cr_assert_str_eq(snapshot(home), home_before, "nothing installed");
+
+    // default scope: the project, because its alc.toml lists rp
+    r = call(p, "alc_pkg_remove", sargs("name", "rp", "project_root", proj, NULL));
+    expect_ok(r, "remove (project by default)");
+    cr_assert_str_eq(jstr(r.json, "scope"), "project");
+    cr_assert_str_eq(jstr(r.json, "alc_toml"), fmt("%s/alc.toml", proj));
+    cr_assert_str_eq(jstr(r.json, "alc_lock"), fmt("%s/alc.lock", proj));
+    cr_assert_null(strstr(read_text(fmt("%s/alc.toml", proj)), "rp"));
+    cr_assert_null(strstr(read_text(fmt("%s/alc.lock", proj)), "rp"));
+    cr_assert(exists(fmt("%s/packages/rp/init.lua", home)), "the installed copy stays");
+    // now the project does not list it: the default is global (today's behaviour)
+    r = call(p, "alc_pkg_remove", sargs("name", "rp", "project_root", proj, NULL));
+    expect_ok(r, "remove (global by default)");
+    cr_assert_str_eq(jstr(r.json, "scope"), "global");
+    cr_assert(cJSON_IsTrue(jget(r.json, "deleted")));
+    cr_assert_not_null(jstr(r.json, "installed_json"));
+    cr_assert(!exists(fmt("%s/packages/rp", home)));
+
+    // all: both places
+    expect_ok(call(p, "alc_pkg_install", sargs("url", fmt("%s/rp", src), "project_root", proj, NULL)), "reinstall");
+    r = call(p, "alc_pkg_remove", sargs("name", "rp", "scope", "all", "project_root", proj, NULL));
+    expect_ok(r, "remove all");
+    cr_assert_str_eq(jstr(r.json, "scope"), "all");
+    cr_assert(cJSON_IsTrue(jget(r.json, "project_removed")) && cJSON_IsTrue(jget(r.json, "global_removed")), "%s", r.text);
+    cr_assert_not_null(jstr(r.json, "project_note"));
+    cr_assert_not_null(jstr(r.json, "global_note"));
+    cr_assert(!exists(fmt("%s/packages/rp", home)));
+    // explicit scopes and the refusals, each changing nothing
+    char *before = snapshot(proj);
+    home_before = snapshot(home);
+    expect_error(call(p, "alc_pkg_remove", sargs("name", "rp", "scope", "all", "project_root", proj, NULL)), "neither", "all again");
+    expect_error(call(p, "alc_pkg_remove", sargs("name", "rp", "scope", "project", "project_root", proj, NULL)), "not listed",
+                 "project again");
+    expect_error(call(p, "alc_pkg_remove", sargs("name", "rp", "scope", "project", NULL)), "no project root", "no project");
+    expect_error(call(p, "alc_pkg_remove", sargs("name", "plain", "scope", "nowhere", NULL)), "unknown scope", "bad scope");
+    expect_error(call(p, "alc_pkg_remove", sargs("name", "plain", "scope", "global", "version", "9.9", NULL)), "not 9.9",
+                 "wrong version");
+    expect_error(call(p, "alc_pkg_remove", sargs("name", "../x", "scope", "project", "project_root", proj, NULL)),
+                 "invalid package name", "bad name");
+    cr_assert_str_eq(snapshot(proj), before);
+    cr_assert_str_eq(snapshot(home), home_before);
+    r = call(p, "alc_pkg_remove", sargs("name", "plain", "scope", "global", "version", "0.1.0", NULL));
+    expect_ok(r, "remove global with the right version");
+    cr_assert_str_eq(jstr(r.json, "scope"), "global");
+    finish(p);
+}
+
+Test(e2e_pkg, alc_update_rewrites_the_lock_from_alc_toml_and_require_reads_it) {
+    char *home = tmpdir(), *proj = tmpdir(), *src = tmpdir();
+    make_who(fmt("%s/inst", src), "inst", "3.1.0");
+    write_file(fmt("%s/vendor/vlib/init.lua", proj), "return { who = 'vendored' }\n");
+    write_file(fmt("%s/alc.toml", proj),
+               "# my project\n[packages]\ninst = \"*\"\nnot_installed = \"1.0\"\nvendored = { path = \"vendor\" }\n"
+               "lost = { path = \"gone\" }\nremote = { git = \"https://example.invalid/r.git\", rev = \"v2\" }\n");
+    write_file(fmt("%s/alc.lock", proj), "version = 1\n[[package]]\nname = \"stale\"\nsource = {type = \"installed\"}\n");
+    alc_proc *p = start(home, NULL);
+    expect_ok(call(p, "alc_pkg_install", sargs("url", fmt("%s/inst", src), NULL)), "install");
+    res r = call(p, "alc_update", sargs("project_root", proj, NULL));
+    expect_ok(r, "alc_update");
+    cr_assert_eq(jget(r.json, "resolved")->valueint, 3, "%s", r.text);
+    cr_assert_eq(cJSON_GetArraySize(jget(r.json, "errors")), 2, "%s", r.text);
+    cr_assert(strstr(r.text, "not_installed") && strstr(r.text, "lost"), "%s", r.text);
+    cr_assert_str_eq(jstr(r.json, "alc_lock"), fmt("%s/alc.lock", proj));
+    const char *lock = read_text(fmt("%s/alc.lock", proj));
+    cr_assert_null(strstr(lock, "stale"), "the lock is rewritten: %s", lock);
+    cr_assert(strstr(lock, "name = \"inst\"\nversion = \"3.1.0\"\nsource = {type = \"installed\"}"), "%s", lock);
+    cr_assert(strstr(lock, "source = {type = \"path\", path = \"vendor\"}"), "%s", lock);
+    cr_assert(strstr(lock, "source = {type = \"git\", url = \"https://example.invalid/r.git\", rev = \"v2\"}"), "%s", lock);
+    cr_assert(strstr(read_text(fmt("%s/alc.toml", proj)), "# my project"), "alc.toml is not rewritten");
+    // the path entry it wrote is a search root for require
+    r = call(p, "alc_run", sargs("code", "return require('vlib').who", "project_root", proj, NULL));
+    expect_status(r, "completed");
+    cr_assert_str_eq(jstr(r.json, "result"), "vendored");
+
+    char *before = snapshot(proj);
+    char *noproj = tmpdir();
+    expect_error(call(p, "alc_update", sargs("project_root", noproj, NULL)), "alc_init", "no alc.toml");
+    expect_error(call(p, "alc_update", sargs("project_root", "relative/p", NULL)), "absolute", "relative");
+    expect_error(call(p, "alc_update", NULL), "no project root", "no project");
+    write_file(fmt("%s/alc.toml", noproj), "[packages]\na = { path = \n");
+    expect_error(call(p, "alc_update", sargs("project_root", noproj, NULL)), "alc.toml:2:", "malformed");
+    cr_assert(!exists(fmt("%s/alc.lock", noproj)));
+    write_file(fmt("%s/alc.lock", noproj), "version = 7\n");
+    write_file(fmt("%s/alc.toml", noproj), "[packages]\n");
+    expect_error(call(p, "alc_update", sargs("project_root", noproj, NULL)), "version = 1", "future lock version");
+    cr_assert_str_eq(read_text(fmt("%s/alc.lock", noproj)), "version = 7\n");
+    cr_assert_str_eq(snapshot(proj), before);
+    finish(p);
 }
 
 /* ================================================================== git */

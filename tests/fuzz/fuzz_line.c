@@ -37,7 +37,7 @@ const alc_tool_def *alc_tools_find(const char *name);
 /* The real lookup, minus the tools that write where the caller says. */
 const alc_tool_def *fuzz_tools_find(const char *name) {
     static const char *const hidden[] = {"alc_pkg_install", "alc_pkg_remove", "alc_pkg_link", "alc_pkg_unlink",
-                                         "alc_pkg_scaffold", "alc_init", "alc_scenario_install", NULL};
+                                         "alc_pkg_scaffold", "alc_init", "alc_update", "alc_scenario_install", NULL};
     for (int i = 0; hidden[i]; i++)
         if (strcmp(name, hidden[i]) == 0) return NULL;
     return alc_tools_find(name);
