@@ -328,7 +328,8 @@ static int strict_root(const char *explicit_root, bool required, char **out, cha
 /* Version of <dir>/init.lua (M.meta.version), returns new or NULL. */
 static char *dir_version(const char *dir) {
     char path[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/init.lua", dir);
+    int n = snprintf(path, sizeof path, "%s/init.lua", dir);
+    if (n < 0 || (size_t)n >= sizeof path) return NULL; /* too long to be a real path */
     char *text = NULL;
     size_t len = 0;
     if (alc_fs_read_file(path, 1 << 20, &text, &len, NULL, 0) != ALC_OK) return NULL;
