@@ -13,6 +13,7 @@
 #include "alc/error.h"
 #include "alc/fsutil.h"
 #include "alc/jbuf.h"
+#include "alc/project.h"
 #include "alc/session.h"
 #include "alc/thread.h"
 
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_INPUT_FILE (64u << 20)   /* scripts and ctx files */
@@ -57,7 +59,8 @@ static const char run_help[] =
     "  --ctx JSON           the script's ctx (a JSON object; default {})\n"
     "  --ctx-file FILE      read ctx from FILE\n"
     "  --project-root DIR   the project for require(): DIR/packages and the paths of its\n"
-    "                       alc.local.toml / alc.lock are searched first\n";
+    "                       alc.local.toml / alc.lock are searched first (default:\n"
+    "                       $ALC_PROJECT_ROOT, else the nearest alc.toml above the cwd)\n";
 
 static const char advice_help[] =
     "usage: alc advice STRATEGY [--task TEXT] [--opts JSON | --opts-file FILE] [options]\n"
@@ -71,7 +74,8 @@ static const char advice_help[] =
     "  --opts JSON          further ctx fields (a JSON object)\n"
     "  --opts-file FILE     read opts from FILE\n"
     "  --project-root DIR   the project: DIR/packages and the paths of its alc.local.toml /\n"
-    "                       alc.lock are searched first\n";
+    "                       alc.lock are searched first (default: $ALC_PROJECT_ROOT, else\n"
+    "                       the nearest alc.toml above the cwd)\n";
 
 static const char common_help[] =
     "  --json               print the result as compact JSON (default: indented)\n"
@@ -257,6 +261,25 @@ static int make_responder(const cli_opts *o, int in_fd, alc_cli_responder **out)
     return ALC_OK;
 }
 
+/* The project of a command: --project-root (which must be a directory), else
+ * $ALC_PROJECT_ROOT, else the nearest directory above the cwd that holds alc.toml, else none
+ * (the server's rule, alc_project_resolve_root). *root returns new or NULL. Returns -1 when
+ * found, else the exit status (2 for a bad --project-root, 1 out of memory). */
+static int resolve_project(const cli_opts *o, char **root) {
+    *root = NULL;
+    struct stat st;
+    if (o->project_root && (stat(o->project_root, &st) != 0 || !S_ISDIR(st.st_mode))) {
+        usage_error(o, "--project-root %.300s: not a directory", o->project_root);
+        return 2;
+    }
+    char err[256];
+    if (alc_project_resolve_root(o->project_root, root, err, sizeof err) != ALC_OK) {
+        fprintf(stderr, "alc %s: %s\n", o->cmd, err);
+        return 1;
+    }
+    return -1;
+}
+
 /*
  * `alc run FILE.lua | -e CODE [options]`: runs a script and prints its result (see run_help).
  * cfg: borrowed, loaded by main. argv[0] is "run". Returns the process exit status:
@@ -276,7 +299,9 @@ int alc_cli_run(const alc_config *cfg, int argc, char **argv) {
     char *chunk = NULL;
     alc_cli_responder *resp = NULL;
     alc_cli_stdio g = {-1, -1};
+    char *root = NULL;
     int status = 2;
+    if ((st = resolve_project(&o, &root)) >= 0) return st;
     if ((o.ctx_json || o.ctx_file) && load_object(&o, "--ctx", o.ctx_json, o.ctx_file, &ctx) != ALC_OK) goto out;
     if (o.file) {
         char err[512];
@@ -302,13 +327,14 @@ int alc_cli_run(const alc_config *cfg, int argc, char **argv) {
     if ((st = make_responder(&o, g.in_fd, &resp)) != ALC_OK) { status = st; goto out; }
     alc_session_spec spec = {
         .code = code, .code_len = len, .chunkname = chunk, .ctx = ctx, .strategy = NULL,
-        .project_root = o.project_root,
+        .project_root = root,
     };
     alc_cli_out out = {.cmd = o.cmd, .json = o.json, .quiet = o.quiet, .verbose = o.verbose};
     status = alc__cli_drive(cfg, &out, resp, &spec, g.out_fd);
 out:
     alc__cli_stdio_restore(&g);
     alc__cli_resp_free(resp);
+    free(root);
     free(chunk);
     free(code);
     cJSON_Delete(ctx);
@@ -330,13 +356,18 @@ int alc_cli_advice(const alc_config *cfg, int argc, char **argv) {
     alc_jbuf tried;
     alc_jbuf_init(&tried);
     alc_cli_stdio g = {-1, -1};
+    char *root = NULL;
     int status = 2;
+    if ((st = resolve_project(&o, &root)) >= 0) {
+        alc_jbuf_deinit(&tried);
+        return st;
+    }
     if (!alc_advice_valid_name(o.strategy)) {
         usage_error(&o, "'%.100s' is not a package name (letters, digits, '_', '-', with '.' between parts)", o.strategy);
         goto out;
     }
     if ((o.opts_json || o.opts_file) && load_object(&o, "--opts", o.opts_json, o.opts_file, &opts) != ALC_OK) goto out;
-    if (!alc_advice_find(cfg, o.project_root, o.strategy, &tried)) {
+    if (!alc_advice_find(cfg, root, o.strategy, &tried)) {
         usage_error(&o, "strategy package '%s' not found. Searched: %s. Install it with `alc init`, or put "
                         "<root>/%s/init.lua in one of those directories (ALC_PACKAGES_PATH adds roots).",
                     o.strategy, tried.data ? tried.data : "(no roots)", o.strategy);
@@ -354,7 +385,7 @@ int alc_cli_advice(const alc_config *cfg, int argc, char **argv) {
     if ((st = make_responder(&o, g.in_fd, &resp)) != ALC_OK) { status = st; goto out; }
     alc_session_spec spec = {
         .code = code, .code_len = len, .chunkname = chunk, .ctx = ctx, .strategy = o.strategy,
-        .project_root = o.project_root,
+        .project_root = root,
     };
     alc_cli_out out = {.cmd = o.cmd, .json = o.json, .quiet = o.quiet, .verbose = o.verbose};
     status = alc__cli_drive(cfg, &out, resp, &spec, g.out_fd);
@@ -362,6 +393,7 @@ out:
     alc__cli_stdio_restore(&g);
     alc_jbuf_deinit(&tried);
     alc__cli_resp_free(resp);
+    free(root);
     cJSON_Delete(opts);
     cJSON_Delete(ctx);
     return status;

@@ -714,6 +714,37 @@ Test(e2e_cli, advice_with_an_unknown_or_invalid_strategy_is_a_usage_error) {
     result_free(&r);
 }
 
+Test(e2e_cli, advice_finds_the_project_above_the_cwd_and_a_bad_project_root_is_a_usage_error) {
+    // a project with alc.toml whose packages/ holds "local_strat"; the command runs two levels
+    // below it, without --project-root: the walk up to alc.toml finds the package
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/proj/packages/local_strat' '%s/proj/src/deep'", g_dir, g_dir);
+    cr_assert_eq(system(cmd), 0);
+    write_file("proj/alc.toml", "[packages]\n", false);
+    write_file("proj/packages/local_strat/init.lua",
+               "local M = {}\nfunction M.run(ctx) return {from = 'project', task = ctx.task} end\nreturn M\n", false);
+    char old[700];
+    cr_assert_not_null(getcwd(old, sizeof old));
+    cr_assert_eq(chdir(in_dir("proj/src/deep")), 0);
+    const char *args[] = {"advice", "local_strat", "--task", "t", "--json", NULL};
+    cli_result r = run(args, NULL);
+    cr_assert_eq(chdir(old), 0);
+    expect_status(&r, 0);
+    cr_assert_str_eq(r.out, "{\"from\":\"project\",\"task\":\"t\"}\n");
+    result_free(&r);
+    // from outside the project the package is not found
+    r = run(args, NULL);
+    expect_status(&r, 2);
+    cr_assert(strstr(r.err, "not found"), "stderr: %s", r.err);
+    result_free(&r);
+    // --project-root naming something that is not a directory
+    const char *bad[] = {"run", "-e", "return 1", "--project-root", in_dir("proj/alc.toml"), NULL};
+    r = run(bad, NULL);
+    expect_status(&r, 2);
+    cr_assert(strstr(r.err, "not a directory"), "stderr: %s", r.err);
+    result_free(&r);
+}
+
 /* ------------------------------------------------------------------ terminal (script(1)) */
 
 static const char *script_bin(void) {
