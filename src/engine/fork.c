@@ -316,7 +316,7 @@ int alc__host_fork(void *ud, const char *const *names, size_t n, const char *ctx
         alc_mutex_lock(&g->mu);
         char tname[16];
         snprintf(tname, sizeof tname, "alc-fork%zu", i);
-        if (alc_thread_start(&c->thread, child_main, c, (size_t)1 << 20, tname, false) == ALC_OK) c->started = true;
+        if (alc_thread_start(&c->thread, child_main, c, ALC_LUA_THREAD_STACK, tname, false) == ALC_OK) c->started = true;
         alc_mutex_unlock(&g->mu);
         if (!c->started) { rc = ALC_E_LIMIT; snprintf(err, errlen, "alc.fork: cannot start a thread for '%s'", names[i]); break; }
     }

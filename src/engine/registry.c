@@ -389,7 +389,7 @@ int alc_session_start(alc_registry *r, const alc_session_spec *spec, const alc_w
     alc_mutex_lock(&s->mu);
     char name[16];
     snprintf(name, sizeof name, "alc-s%.9s", s->id + 2);
-    rc = alc_thread_start(&s->thread, alc__session_main, s, (size_t)1 << 20, name, true);
+    rc = alc_thread_start(&s->thread, alc__session_main, s, ALC_LUA_THREAD_STACK, name, true);
     if (rc != ALC_OK) {
         s->thread_alive = false;
         alc_mutex_unlock(&s->mu);

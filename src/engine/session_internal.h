@@ -19,6 +19,16 @@
 #include "metrics.h"
 
 #define ALC_LOG_RING 20
+
+/* Stack of a thread that runs Lua (a session, an alc.fork child). 1 MiB holds Lua's C
+ * recursion limit (LUAI_MAXCCALLS 200) and alc's JSON nesting limit (200 levels, about 100 KiB in a
+ * release build). AddressSanitizer builds use about three times the stack per frame (measured:
+ * the 200-level encoder overflowed 1 MiB at -O1), so they get 4 MiB. */
+#if defined(__SANITIZE_ADDRESS__)
+#define ALC_LUA_THREAD_STACK ((size_t)4 << 20)
+#else
+#define ALC_LUA_THREAD_STACK ((size_t)1 << 20)
+#endif
 #define ALC_REG_BUCKETS 1024
 
 typedef struct alc_log_line {
