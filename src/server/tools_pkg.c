@@ -167,7 +167,7 @@ const alc_tool_def alc_tools_pkg[] = {
      "stay; the files are rewritten without their comments). scope \"global\": delete $ALC_HOME/packages/<name> (a linked "
      "package is only unlinked; its target is left alone) and its installed.json entry. scope \"all\": both; an error only "
      "when neither had it. Default: \"project\" when a project resolves (project_root, $ALC_PROJECT_ROOT, cwd walk for "
-     "alc.toml) and its alc.toml lists the name, else \"global\".",
+     "alc.toml), else \"global\".",
      "{\"type\":\"object\",\"properties\":{"
      "\"name\":{\"type\":\"string\",\"description\":\"Package name.\"},"
      "\"scope\":{\"type\":\"string\",\"enum\":[\"project\",\"global\",\"all\"],\"description\":\"Where to remove it from (default: see above).\"},"

@@ -363,6 +363,9 @@ int alc_project_resolve_root(const char *explicit_root, char **out, char *err, s
         *out = root;
         return ALC_OK;
     }
+    if (explicit_root && *explicit_root) /* the reference falls through; a typo should not pass silently */
+        fprintf(stderr, "alc: warning: project_root %.300s is not a directory; using the next choice "
+                        "($ALC_PROJECT_ROOT, then the nearest alc.toml above the cwd)\n", explicit_root);
     const char *env = getenv("ALC_PROJECT_ROOT");
     if (env && !*env) env = NULL;
     int64_t now = alc_now_ms();

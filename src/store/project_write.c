@@ -190,13 +190,20 @@ typedef struct pfile {
     cJSON *doc;      /* parsed tree, or an empty table when the file is missing */
     bool existed;
     bool dirty;
+    int depth;       /* header depth for the writer: 2 for alc.local.toml, else 1 */
+    const char *header;
+    char *text;      /* the rendered new content (pfile_render), written by pfile_commit */
+    size_t len;
 } pfile;
 
 static void pfile_free(pfile *f) {
     free(f->path);
     cJSON_Delete(f->doc);
+    free(f->text);
     memset(f, 0, sizeof *f);
 }
+
+static int pfile_render(pfile *f, char *err, size_t errlen);
 
 /* Opens root/name: parses it (a missing file is an empty table), then checks the shape alc
  * needs: alc.toml / alc.local.toml `packages` a table; alc.lock `version = 1` and `package` an
@@ -205,6 +212,16 @@ static int pfile_open(pfile *f, const char *root, const char *name, char *err, s
     memset(f, 0, sizeof *f);
     f->path = alc_fs_join(root, name);
     if (!f->path) { snprintf(err, errlen, "out of memory"); return ALC_E_NOMEM; }
+    bool lock = strcmp(name, "alc.lock") == 0;
+    f->depth = strcmp(name, "alc.local.toml") == 0 ? 2 : 1;
+    f->header = lock ? LOCK_HEADER : NULL;
+    /* a project file that is a symlink would be replaced by a regular file (rename), silently
+     * forking whatever it pointed to: refuse it */
+    struct stat lst;
+    if (lstat(f->path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+        snprintf(err, errlen, "%s is a symbolic link; alc edits only regular project files (nothing was changed)", f->path);
+        return ALC_E_INVAL;
+    }
     int rc = alc_toml_parse_file(f->path, &f->doc, err, errlen);
     if (rc == ALC_E_NOT_FOUND) {
         f->doc = cJSON_CreateObject();
@@ -214,7 +231,6 @@ static int pfile_open(pfile *f, const char *root, const char *name, char *err, s
     }
     if (rc != ALC_OK) return rc;
     f->existed = true;
-    bool lock = strcmp(name, "alc.lock") == 0;
     if (lock) {
         const cJSON *ver = cJSON_GetObjectItemCaseSensitive(f->doc, "version");
         const cJSON *arr = cJSON_GetObjectItemCaseSensitive(f->doc, "package");
@@ -238,6 +254,11 @@ static int pfile_open(pfile *f, const char *root, const char *name, char *err, s
             return ALC_E_INVAL;
         }
     }
+    /* what alc cannot write back (a string that is not UTF-8, say) is found now, before
+     * anything is changed, not half-way through an operation */
+    if ((rc = pfile_render(f, err, errlen)) != ALC_OK) return rc;
+    free(f->text);
+    f->text = NULL;
     return ALC_OK;
 }
 
@@ -263,12 +284,23 @@ static cJSON *lock_array(pfile *f) {
     return arr ? arr : cJSON_AddArrayToObject(f->doc, "package");
 }
 
-static int pfile_write(pfile *f, int header_depth, const char *header, char *err, size_t errlen) {
+/* Renders f->doc into f->text (with the file's header) and checks that the parser reads it
+ * back as the same tree. An empty `package` array of a lock is dropped (an empty inline array
+ * would stop a hand-added [[package]] from parsing). Nothing is written. */
+static int pfile_render(pfile *f, char *err, size_t errlen) {
+    free(f->text);
+    f->text = NULL;
+    f->len = 0;
+    cJSON *arr = cJSON_GetObjectItemCaseSensitive(f->doc, "package");
+    if (f->header && cJSON_IsArray(arr) && !arr->child) cJSON_DeleteItemFromObjectCaseSensitive(f->doc, "package");
     char *text = NULL;
     size_t n = 0;
     char msg[512];
-    int rc = alc_project_toml_render(f->doc, header_depth, &text, &n, msg, sizeof msg);
-    if (rc != ALC_OK) { snprintf(err, errlen, "cannot write %s: %s", f->path, msg); return rc; }
+    int rc = alc_project_toml_render(f->doc, f->depth, &text, &n, msg, sizeof msg);
+    if (rc != ALC_OK) {
+        snprintf(err, errlen, "%s cannot be rewritten: %s; nothing was changed", f->path, msg);
+        return rc;
+    }
     /* the writer must produce what the parser reads back: check it before replacing the file */
     cJSON *back = NULL;
     if (alc_toml_parse(text, n, &back, NULL, msg, sizeof msg) != ALC_OK || !cJSON_Compare(back, f->doc, true)) {
@@ -281,19 +313,29 @@ static int pfile_write(pfile *f, int header_depth, const char *header, char *err
     cJSON_Delete(back);
     alc_jbuf b;
     alc_jbuf_init(&b);
-    if (header) alc_jbuf_puts(&b, header);
+    if (f->header) alc_jbuf_puts(&b, f->header);
     alc_jbuf_put(&b, text, n);
     free(text);
     if (b.oom) { alc_jbuf_deinit(&b); snprintf(err, errlen, "out of memory"); return ALC_E_NOMEM; }
-    rc = alc_fs_write_atomic(f->path, b.data ? b.data : "", b.len, 0644, err, errlen);
-    alc_jbuf_deinit(&b);
+    f->text = alc_jbuf_take(&b, &f->len);
+    if (!f->text) { snprintf(err, errlen, "out of memory"); return ALC_E_NOMEM; }
+    return ALC_OK;
+}
+
+/* Replaces the file with f->text (pfile_render first), atomically. */
+static int pfile_commit(pfile *f, char *err, size_t errlen) {
+    int rc = alc_fs_write_atomic(f->path, f->text, f->len, 0644, err, errlen);
     if (rc == ALC_OK) f->dirty = false;
     return rc;
 }
 
-#define WRITE_TOML(f, err, errlen) pfile_write((f), 1, NULL, (err), (errlen))
-#define WRITE_LOCAL(f, err, errlen) pfile_write((f), 2, NULL, (err), (errlen))
-#define WRITE_LOCK(f, err, errlen) pfile_write((f), 1, LOCK_HEADER, (err), (errlen))
+/* Renders and writes one file. Operations that change two files render both first, then
+ * commit both, so that a file that cannot be written stops them before either changes. */
+static int pfile_write(pfile *f, char *err, size_t errlen) {
+    int rc = pfile_render(f, err, errlen);
+    return rc == ALC_OK ? pfile_commit(f, err, errlen) : rc;
+}
+
 
 static bool is_dir(const char *p) {
     struct stat st;
@@ -419,7 +461,7 @@ int alc_pkg_link_variant(const char *project_root, const char *path, const char 
     }
     cJSON_DeleteItemFromObjectCaseSensitive(entry, "path");
     if (!entry || !cJSON_AddStringToObject(entry, "path", real)) { snprintf(err, errlen, "out of memory"); rc = ALC_E_NOMEM; goto done; }
-    if ((rc = WRITE_LOCAL(&f, err, errlen)) != ALC_OK) goto done;
+    if ((rc = pfile_write(&f, err, errlen)) != ALC_OK) goto done;
     rep = cJSON_CreateObject();
     cJSON *linked = cJSON_AddArrayToObject(rep, "linked");
     cJSON_AddItemToArray(linked, cJSON_CreateString(nm));
@@ -457,20 +499,23 @@ static int remove_project(const char *root, const char *name, const char *versio
         rc = ALC_E_NOT_FOUND;
         goto done;
     }
+    /* both files are rendered before either is replaced */
     if (in_toml) {
         cJSON_DeleteItemFromObjectCaseSensitive(pk, name);
-        if ((rc = WRITE_TOML(&t, err, errlen)) != ALC_OK) goto done;
+        if ((rc = pfile_render(&t, err, errlen)) != ALC_OK) goto done;
     }
     if (in_lock) {
         int i;
         while ((i = lock_find(arr, name, version)) >= 0) cJSON_DeleteItemFromArray(arr, i);
-        if ((rc = WRITE_LOCK(&l, err, errlen)) != ALC_OK) {
-            if (in_toml) {
-                size_t n = strlen(err);
-                snprintf(err + n, errlen > n ? errlen - n : 0, " (alc.toml was already updated)");
-            }
-            goto done;
+        if ((rc = pfile_render(&l, err, errlen)) != ALC_OK) goto done;
+    }
+    if (in_toml && (rc = pfile_commit(&t, err, errlen)) != ALC_OK) goto done;
+    if (in_lock && (rc = pfile_commit(&l, err, errlen)) != ALC_OK) {
+        if (in_toml) {
+            size_t n = strlen(err);
+            snprintf(err + n, errlen > n ? errlen - n : 0, " (alc.toml was already updated)");
         }
+        goto done;
     }
     cJSON_AddStringToObject(rep, "alc_toml", t.path);
     cJSON_AddStringToObject(rep, "alc_lock", l.path);
@@ -535,17 +580,9 @@ int alc_pkg_remove_scoped(const alc_config *cfg, const char *name, const char *s
     bool need_root = scope && strcmp(scope, "project") == 0;
     if ((rc = strict_root(project_root, need_root, &root, err, errlen)) != ALC_OK) return rc;
     cJSON *rep = NULL;
-    if (!scope) {  // default: project when the project's alc.toml lists the name, else global
-        scope = "global";
-        if (root) {
-            pfile t;
-            rc = pfile_open(&t, root, "alc.toml", err, errlen);
-            if (rc == ALC_OK && cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(t.doc, "packages"), name))
-                scope = "project";
-            pfile_free(&t);
-            if (rc != ALC_OK) goto done;
-        }
-    }
+    /* default, as in the reference: the project when one resolves (a name it does not list is
+     * a not-found error, never a fall-through to the global copy), else the global store */
+    if (!scope) scope = root ? "project" : "global";
     if (strcmp(scope, "global") == 0) {
         if ((rc = remove_global(cfg, name, version, &rep, err, errlen)) == ALC_OK) cJSON_AddStringToObject(rep, "scope", "global");
     } else if (strcmp(scope, "project") == 0) {
@@ -642,8 +679,16 @@ static cJSON *lock_entry(const alc_config *cfg, const char *root, const char *na
             return NULL;
         }
         char *v = dir_version(dir);
+        bool pinned = strcmp(spec->valuestring, "*") != 0;
+        if (v && pinned && strcmp(v, spec->valuestring) != 0) {
+            snprintf(msg, sizeof msg, "alc.toml asks for version %.100s, but %s has version %.100s", spec->valuestring, dir, v);
+            add_error(errors, name, msg);
+            free(v);
+            cJSON_Delete(e);
+            return NULL;
+        }
         if (v) cJSON_AddStringToObject(e, "version", v);
-        else if (strcmp(spec->valuestring, "*") != 0) cJSON_AddStringToObject(e, "version", spec->valuestring);
+        else if (pinned) cJSON_AddStringToObject(e, "version", spec->valuestring);
         free(v);
         cJSON *src = cJSON_AddObjectToObject(e, "source");
         cJSON_AddStringToObject(src, "type", "installed");
@@ -719,7 +764,7 @@ int alc_pkg_update(const alc_config *cfg, const char *project_root, cJSON **repo
         cJSON_AddItemToArray(arr, entry);
         n++;
     }
-    if ((rc = WRITE_LOCK(&l, err, errlen)) != ALC_OK) goto done;
+    if ((rc = pfile_write(&l, err, errlen)) != ALC_OK) goto done;
     cJSON_AddNumberToObject(rep, "resolved", n);
     cJSON_AddItemToObject(rep, "errors", errors);
     errors = NULL;
@@ -778,8 +823,8 @@ int alc_pkg_install_project(const alc_config *cfg, const char *url, const char *
     }
     cJSON_AddItemToObject(rep, "project_added", added);
     char msg[768];
-    if ((rc = WRITE_TOML(&t, msg, sizeof msg)) != ALC_OK ||
-        (rc = WRITE_LOCK(&l, msg, sizeof msg)) != ALC_OK) {
+    if ((rc = pfile_render(&t, msg, sizeof msg)) != ALC_OK || (rc = pfile_render(&l, msg, sizeof msg)) != ALC_OK ||
+        (rc = pfile_commit(&t, msg, sizeof msg)) != ALC_OK || (rc = pfile_commit(&l, msg, sizeof msg)) != ALC_OK) {
         snprintf(err, errlen, "the packages were installed, but the project files were not updated: %s", msg);
         goto done;
     }

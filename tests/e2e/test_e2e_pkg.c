@@ -1091,9 +1091,14 @@ Test(e2e_pkg, install_with_project_root_records_it_and_remove_scopes_project_glo
     cr_assert_null(strstr(read_text(fmt("%s/alc.toml", proj)), "rp"));
     cr_assert_null(strstr(read_text(fmt("%s/alc.lock", proj)), "rp"));
     cr_assert(exists(fmt("%s/packages/rp/init.lua", home)), "the installed copy stays");
-    // now the project does not list it: the default is global (today's behaviour)
-    r = call(p, "alc_pkg_remove", sargs("name", "rp", "project_root", proj, NULL));
-    expect_ok(r, "remove (global by default)");
+    // the project no longer lists it: still the project scope (a retry must not fall through to
+    // deleting the global copy), so not found, and the copy stays
+    expect_error(call(p, "alc_pkg_remove", sargs("name", "rp", "project_root", proj, NULL)), "not listed",
+                 "remove again (project by default)");
+    cr_assert(exists(fmt("%s/packages/rp/init.lua", home)), "the installed copy stays");
+    // with no project at all the default is the global store
+    r = call(p, "alc_pkg_remove", sargs("name", "rp", NULL));
+    expect_ok(r, "remove (global by default, no project)");
     cr_assert_str_eq(jstr(r.json, "scope"), "global");
     cr_assert(cJSON_IsTrue(jget(r.json, "deleted")));
     cr_assert_not_null(jstr(r.json, "installed_json"));
@@ -1125,6 +1130,55 @@ Test(e2e_pkg, install_with_project_root_records_it_and_remove_scopes_project_glo
     r = call(p, "alc_pkg_remove", sargs("name", "plain", "scope", "global", "version", "0.1.0", NULL));
     expect_ok(r, "remove global with the right version");
     cr_assert_str_eq(jstr(r.json, "scope"), "global");
+    finish(p);
+}
+
+Test(e2e_pkg, project_files_alc_cannot_rewrite_stop_an_operation_before_anything_changes) {
+    char *home = tmpdir(), *proj = tmpdir(), *src = tmpdir(), *outside = tmpdir();
+    make_who(fmt("%s/rp", src), "rp", "1.2.3");
+    alc_proc *p = start(home, NULL);
+    // a string that is not UTF-8 parses but cannot be written back: the install is refused
+    // before anything is installed
+    write_file(fmt("%s/alc.toml", proj), "[packages]\nother = \"caf\xe9\"\n");
+    char *home_before = snapshot(home), *proj_before = snapshot(proj);
+    expect_error(call(p, "alc_pkg_install", sargs("url", fmt("%s/rp", src), "project_root", proj, NULL)), "cannot be rewritten",
+                 "install into a project whose alc.toml cannot be rewritten");
+    cr_assert_str_eq(snapshot(home), home_before, "nothing installed");
+    cr_assert_str_eq(snapshot(proj), proj_before, "no project file changed");
+    // remove: alc.toml can be written but alc.lock cannot: neither changes
+    write_file(fmt("%s/alc.toml", proj), "[packages]\nrp = \"*\"\nkeep = \"*\"\n");
+    write_file(fmt("%s/alc.lock", proj), "version = 1\n[[package]]\nname = \"rp\"\n[[package]]\nname = \"keep\"\nnote = \"caf\xe9\"\n");
+    proj_before = snapshot(proj);
+    expect_error(call(p, "alc_pkg_remove", sargs("name", "rp", "scope", "project", "project_root", proj, NULL)),
+                 "cannot be rewritten", "remove with an alc.lock that cannot be rewritten");
+    cr_assert_str_eq(snapshot(proj), proj_before, "neither file changed");
+    // a project file that is a symbolic link is refused, and its target is left alone
+    write_file(fmt("%s/shared.toml", outside), "[packages]\nq = \"*\"\n");
+    cr_assert_eq(unlink(fmt("%s/alc.toml", proj)), 0);
+    cr_assert_eq(symlink(fmt("%s/shared.toml", outside), fmt("%s/alc.toml", proj)), 0);
+    expect_error(call(p, "alc_pkg_remove", sargs("name", "q", "scope", "project", "project_root", proj, NULL)),
+                 "symbolic link", "remove through a symlinked alc.toml");
+    cr_assert_str_eq(read_text(fmt("%s/shared.toml", outside)), "[packages]\nq = \"*\"\n");
+    finish(p);
+}
+
+Test(e2e_pkg, alc_update_reports_a_pinned_version_that_is_not_installed_and_drops_an_empty_lock_array) {
+    char *home = tmpdir(), *proj = tmpdir(), *src = tmpdir();
+    make_who(fmt("%s/rp", src), "rp", "1.2.3");
+    alc_proc *p = start(home, NULL);
+    expect_ok(call(p, "alc_pkg_install", sargs("url", fmt("%s/rp", src), NULL)), "install");
+    write_file(fmt("%s/alc.toml", proj), "[packages]\nrp = \"9.9.9\"\n");
+    res r = call(p, "alc_update", sargs("project_root", proj, NULL));
+    expect_ok(r, "alc_update");
+    cr_assert_eq(jget(r.json, "resolved")->valueint, 0, "%s", r.text);
+    cr_assert(strstr(r.text, "9.9.9") && strstr(r.text, "1.2.3"), "the error names both versions: %s", r.text);
+    const char *lock = read_text(fmt("%s/alc.lock", proj));
+    cr_assert_null(strstr(lock, "package"), "no entry, and no empty package array: %s", lock);
+    // a hand-added [[package]] still parses after that
+    write_file(fmt("%s/alc.lock", proj), fmt("%s[[package]]\nname = \"hand\"\nsource = {type = \"path\", path = \".\"}\n", lock));
+    r = call(p, "alc_pkg_list", sargs("project_root", proj, NULL));
+    expect_ok(r, "list with the hand-edited lock");
+    cr_assert(strstr(r.text, "\"source\":\"alc.lock\""), "the hand-added path entry is a search root: %s", r.text);
     finish(p);
 }
 
