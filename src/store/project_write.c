@@ -669,11 +669,16 @@ static cJSON *lock_entry(const alc_config *cfg, const char *root, const char *na
     cJSON *e = cJSON_CreateObject();
     if (!e) return NULL;
     cJSON_AddStringToObject(e, "name", name);
-    if (cJSON_IsString(spec)) {  // "*" or a version: an installed package
+    if (cJSON_IsString(spec)) {  // "*" or a version: a package in a global root, as require finds it
         char dir[PATH_MAX + 200];
-        snprintf(dir, sizeof dir, "%s/packages/%s", cfg->home, name);
-        if (!is_dir(dir)) {
-            snprintf(msg, sizeof msg, "not installed: %s does not exist (alc_pkg_install it)", dir);
+        bool found = false;
+        for (size_t i = 0; i < cfg->n_package_paths && !found; i++) {
+            snprintf(dir, sizeof dir, "%s/%s", cfg->package_paths[i], name);
+            found = is_dir(dir);
+        }
+        if (!found) {
+            snprintf(msg, sizeof msg, "not installed: no %s directory in the package roots (ALC_PACKAGES_PATH, "
+                                      "%s/packages); alc_pkg_install it", name, cfg->home);
             add_error(errors, name, msg);
             cJSON_Delete(e);
             return NULL;

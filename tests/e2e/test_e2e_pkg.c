@@ -1162,6 +1162,20 @@ Test(e2e_pkg, project_files_alc_cannot_rewrite_stop_an_operation_before_anything
     finish(p);
 }
 
+Test(e2e_pkg, alc_update_finds_packages_in_every_global_root_as_require_does) {
+    char *home = tmpdir(), *proj = tmpdir(), *extra = tmpdir();
+    make_who(fmt("%s/far", extra), "far", "2.0.0");
+    write_file(fmt("%s/alc.toml", proj), "[packages]\nfar = \"*\"\n");
+    const char *env[] = {fmt("ALC_PACKAGES_PATH=%s", extra), NULL};
+    alc_proc *p = start(home, env);
+    res r = call(p, "alc_update", sargs("project_root", proj, NULL));
+    expect_ok(r, "alc_update");
+    cr_assert_eq(jget(r.json, "resolved")->valueint, 1, "%s", r.text);
+    cr_assert(strstr(read_text(fmt("%s/alc.lock", proj)), "name = \"far\"\nversion = \"2.0.0\""), "%s",
+              read_text(fmt("%s/alc.lock", proj)));
+    finish(p);
+}
+
 Test(e2e_pkg, alc_update_reports_a_pinned_version_that_is_not_installed_and_drops_an_empty_lock_array) {
     char *home = tmpdir(), *proj = tmpdir(), *src = tmpdir();
     make_who(fmt("%s/rp", src), "rp", "1.2.3");
