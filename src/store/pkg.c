@@ -642,16 +642,33 @@ int alc_pkg_install_bundled(const alc_config *cfg, bool force, bool only_if_empt
 
 /* ---- remove, link, unlink --------------------------------------------------------- */
 
-static int check_name(const char *name, char *err, size_t errlen) {
+/* Checks a package name; see pkg_internal.h. */
+int alc__pkg_check_name(const char *name, char *err, size_t errlen) {
     if (alc_pkg_valid_name(name)) return ALC_OK;
     snprintf(err, errlen, "invalid package name '%.100s': use letters, digits, '_' and '-' (no '/', '..' or leading '-')", name ? name : "");
     return ALC_E_INVAL;
 }
 
+/* The real directory behind a link's path; see pkg_internal.h. */
+int alc__pkg_link_source(const char *path, const char *name, char *real, char *err, size_t errlen) {
+    if (!path || path[0] != '/') {
+        snprintf(err, errlen, "'path' must be an absolute path to a package directory, got '%.200s'", path ? path : "");
+        return ALC_E_INVAL;
+    }
+    if (name && alc__pkg_check_name(name, err, errlen) != ALC_OK) return ALC_E_INVAL;
+    if (!realpath(path, real)) {
+        int e = errno;
+        snprintf(err, errlen, "cannot link %.300s: %s", path, strerror(e));
+        return e == ENOENT ? ALC_E_NOT_FOUND : ALC_E_INVAL;
+    }
+    if (!is_dir(real)) { snprintf(err, errlen, "%.300s is not a directory", path); return ALC_E_INVAL; }
+    return ALC_OK;
+}
+
 /* Removes an installed package or link; see pkg.h. */
 int alc_pkg_remove(const alc_config *cfg, const char *name, cJSON **report, char *err, size_t errlen) {
     *report = NULL;
-    int rc = check_name(name, err, errlen);
+    int rc = alc__pkg_check_name(name, err, errlen);
     if (rc != ALC_OK) return rc;
     store s;
     if ((rc = store_open(&s, cfg, false, err, errlen)) != ALC_OK) {
@@ -695,17 +712,9 @@ done:
 int alc_pkg_link(const alc_config *cfg, const char *path, const char *name, bool force, cJSON **report,
                  char *err, size_t errlen) {
     *report = NULL;
-    if (!path || path[0] != '/') {
-        snprintf(err, errlen, "'path' must be an absolute path to a package directory, got '%.200s'", path ? path : "");
-        return ALC_E_INVAL;
-    }
-    if (name && check_name(name, err, errlen) != ALC_OK) return ALC_E_INVAL;
     char real[PATH_MAX];
-    if (!realpath(path, real)) {
-        snprintf(err, errlen, "cannot link %.300s: %s", path, strerror(errno));
-        return errno == ENOENT ? ALC_E_NOT_FOUND : ALC_E_INVAL;
-    }
-    if (!is_dir(real)) { snprintf(err, errlen, "%.300s is not a directory", path); return ALC_E_INVAL; }
+    int lrc = alc__pkg_link_source(path, name, real, err, errlen);
+    if (lrc != ALC_OK) return lrc;
     char *pkgdir = alc_fs_join(cfg->home, "packages");
     if (!pkgdir) return ALC_E_NOMEM;
     bool inside = alc_project_path_inside(real, pkgdir) || alc_project_path_inside(pkgdir, real);
@@ -728,7 +737,7 @@ int alc_pkg_link(const alc_config *cfg, const char *path, const char *name, bool
     bool single = alc__pkg_has_init(src_fd, NULL);
     if (single) {
         single_name = name ? strdup(name) : last_segment(real);
-        if (!single_name || check_name(single_name, err, errlen) != ALC_OK) {
+        if (!single_name || alc__pkg_check_name(single_name, err, errlen) != ALC_OK) {
             if (single_name) { size_t l = strlen(err); snprintf(err + l, errlen - l, "; pass a name"); }
             rc = ALC_E_INVAL;
             goto done;
@@ -795,7 +804,7 @@ done:
 /* Removes the symlink packages/<name>; see pkg.h. */
 int alc_pkg_unlink(const alc_config *cfg, const char *name, cJSON **report, char *err, size_t errlen) {
     *report = NULL;
-    int rc = check_name(name, err, errlen);
+    int rc = alc__pkg_check_name(name, err, errlen);
     if (rc != ALC_OK) return rc;
     store s;
     if ((rc = store_open(&s, cfg, false, err, errlen)) != ALC_OK) {

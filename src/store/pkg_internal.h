@@ -43,6 +43,17 @@ bool alc__pkg_dir_visibly_empty(const char *path);
 /* Current UTC time as "2025-01-31T12:34:56Z". */
 void alc__pkg_iso_now(char out[32]);
 
+/* ALC_OK when name is a valid package name, else ALC_E_INVAL with a message in err. */
+int alc__pkg_check_name(const char *name, char *err, size_t errlen);
+
+/* The directory a link points to: path must be absolute, name (NULL: none given) valid, and
+ * path an existing directory; its real path goes to real (PATH_MAX bytes). ALC_OK, or
+ * ALC_E_INVAL / ALC_E_NOT_FOUND with a message in err. Used by both link scopes. */
+int alc__pkg_link_source(const char *path, const char *name, char *real, char *err, size_t errlen);
+
+/* M.meta.version of the package file at path (read, never run), returns new or NULL. */
+char *alc__pkg_file_version(const char *path);
+
 /* Runs `git clone --depth 1 --quiet -- url dest` (fork/execve of git found on PATH, no shell,
  * stdin /dev/null, GIT_TERMINAL_PROMPT=0) and waits at most timeout_ms; on timeout the whole
  * process group is killed. ALC_OK; ALC_E_NOT_FOUND (no git on PATH); ALC_E_TIMEOUT; ALC_E_IO

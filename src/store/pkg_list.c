@@ -136,7 +136,8 @@ char *alc_pkg_meta_version(const char *s, size_t n) {
 
 /* ---- listing ------------------------------------------------------------------------ */
 
-static char *file_version(const char *path) {
+/* The version a package file declares; see pkg_internal.h. */
+char *alc__pkg_file_version(const char *path) {
     char *text = NULL;
     size_t len = 0;
     if (alc_fs_read_file(path, 1 << 20, &text, &len, NULL, 0) != ALC_OK) return NULL;
@@ -160,7 +161,7 @@ static cJSON *add_entry(lister *l, const char *name, const char *path, const cha
     cJSON *e = cJSON_CreateObject();
     if (!e) return NULL;
     cJSON_AddStringToObject(e, "name", name);
-    char *v = version_file ? file_version(version_file) : NULL;
+    char *v = version_file ? alc__pkg_file_version(version_file) : NULL;
     if (v) cJSON_AddStringToObject(e, "version", v);
     else cJSON_AddNullToObject(e, "version");
     free(v);

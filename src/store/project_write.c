@@ -20,6 +20,7 @@
 #include "alc/jbuf.h"
 #include "alc/pkg.h"
 #include "alc/toml.h"
+#include "pkg_internal.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -372,12 +373,7 @@ static char *dir_version(const char *dir) {
     char path[PATH_MAX + 16];
     int n = snprintf(path, sizeof path, "%s/init.lua", dir);
     if (n < 0 || (size_t)n >= sizeof path) return NULL; /* too long to be a real path */
-    char *text = NULL;
-    size_t len = 0;
-    if (alc_fs_read_file(path, 1 << 20, &text, &len, NULL, 0) != ALC_OK) return NULL;
-    char *v = alc_pkg_meta_version(text, len);
-    free(text);
-    return v;
+    return alc__pkg_file_version(path);
 }
 
 /* Index of the [[package]] entry named name in arr, or -1. */
@@ -404,31 +400,15 @@ static bool toml_version_matches(const cJSON *e, const char *version) {
     return cJSON_IsString(v) && strcmp(v->valuestring, version) == 0;
 }
 
-static int check_name(const char *name, char *err, size_t errlen) {
-    if (alc_pkg_valid_name(name)) return ALC_OK;
-    snprintf(err, errlen, "invalid package name '%.100s': use letters, digits, '_' and '-' (no '/', '..' or leading '-')",
-             name ? name : "");
-    return ALC_E_INVAL;
-}
-
 /* ---- alc_pkg_link scope "variant" --------------------------------------------------------- */
 
 /* Writes [packages.NAME] path = DIR into alc.local.toml; see pkg.h. */
 int alc_pkg_link_variant(const char *project_root, const char *path, const char *name, bool force, cJSON **report,
                          char *err, size_t errlen) {
     *report = NULL;
-    if (!path || path[0] != '/') {
-        snprintf(err, errlen, "'path' must be an absolute path to a package directory, got '%.200s'", path ? path : "");
-        return ALC_E_INVAL;
-    }
-    if (name && check_name(name, err, errlen) != ALC_OK) return ALC_E_INVAL;
     char real[PATH_MAX];
-    if (!realpath(path, real)) {
-        int e = errno;
-        snprintf(err, errlen, "cannot link %.300s: %s", path, strerror(e));
-        return e == ENOENT ? ALC_E_NOT_FOUND : ALC_E_INVAL;
-    }
-    if (!is_dir(real)) { snprintf(err, errlen, "%.300s is not a directory", path); return ALC_E_INVAL; }
+    int lrc = alc__pkg_link_source(path, name, real, err, errlen);
+    if (lrc != ALC_OK) return lrc;
     char init[PATH_MAX + 16];
     snprintf(init, sizeof init, "%s/init.lua", real);
     if (access(init, R_OK) != 0) {
@@ -437,7 +417,7 @@ int alc_pkg_link_variant(const char *project_root, const char *path, const char 
     }
     const char *base = strrchr(real, '/') + 1;
     const char *nm = name ? name : base;
-    if (check_name(nm, err, errlen) != ALC_OK) {
+    if (alc__pkg_check_name(nm, err, errlen) != ALC_OK) {
         size_t l = strlen(err);
         snprintf(err + l, errlen > l ? errlen - l : 0, "; pass a name");
         return ALC_E_INVAL;
@@ -569,7 +549,7 @@ static int remove_global(const alc_config *cfg, const char *name, const char *ve
 int alc_pkg_remove_scoped(const alc_config *cfg, const char *name, const char *scope, const char *project_root,
                           const char *version, cJSON **report, char *err, size_t errlen) {
     *report = NULL;
-    int rc = check_name(name, err, errlen);
+    int rc = alc__pkg_check_name(name, err, errlen);
     if (rc != ALC_OK) return rc;
     if (scope && strcmp(scope, "project") != 0 && strcmp(scope, "global") != 0 && strcmp(scope, "all") != 0) {
         snprintf(err, errlen, "unknown scope '%.50s': use \"project\", \"global\" or \"all\"", scope);
