@@ -350,6 +350,17 @@ Test(pkg, toml_writer_refuses_what_toml_cannot_hold) {
     cr_assert_eq(alc_project_toml_render(doc, 1, &text, NULL, err, sizeof err), ALC_E_INVAL);
     cr_assert(strstr(err, "UTF-8"), "%s", err);
     cJSON_Delete(doc);
+    doc = cJSON_CreateObject();  // 2^63 read as a double may have lost digits already
+    cJSON_AddNumberToObject(doc, "big", 9223372036854775807.0);
+    cr_assert_eq(alc_project_toml_render(doc, 1, &text, NULL, err, sizeof err), ALC_E_INVAL);
+    cr_assert(strstr(err, "too large"), "%s", err);
+    cJSON_Delete(doc);
+    doc = cJSON_CreateObject();  // 2^53 itself is exact and written as an integer
+    cJSON_AddNumberToObject(doc, "n", 9007199254740992.0);
+    cr_assert_eq(alc_project_toml_render(doc, 1, &text, NULL, err, sizeof err), ALC_OK, "%s", err);
+    cr_assert_str_eq(text, "n = 9007199254740992\n");
+    free(text);
+    cJSON_Delete(doc);
     doc = cJSON_CreateObject();  // an empty document is an empty file
     cr_assert_eq(alc_project_toml_render(doc, 1, &text, NULL, err, sizeof err), ALC_OK);
     cr_assert_str_eq(text, "");

@@ -95,6 +95,14 @@ static int put_value(alc_jbuf *b, const cJSON *v, int depth, char *err, size_t e
     if (cJSON_IsBool(v)) { alc_jbuf_puts(b, cJSON_IsTrue(v) ? "true" : "false"); return ALC_OK; }
     if (cJSON_IsNumber(v)) {
         long long ll;
+        /* the parser keeps numbers as doubles: a TOML integer (64-bit) beyond 2^53 may already
+         * have lost digits, so it is not written back as if it were exact (a float that large
+         * with no fraction is refused too: the two cannot be told apart here) */
+        if (fabs(v->valuedouble) > 9007199254740992.0 && fabs(v->valuedouble) <= 9223372036854775808.0 &&
+            v->valuedouble == floor(v->valuedouble)) {
+            snprintf(err, errlen, "the number %.17g is too large to be kept exactly", v->valuedouble);
+            return ALC_E_INVAL;
+        }
         if (alc_double_to_ll(v->valuedouble, &ll)) { alc_jbuf_printf(b, "%lld", ll); return ALC_OK; }
         if (!isfinite(v->valuedouble)) { snprintf(err, errlen, "a number is not finite"); return ALC_E_INVAL; }
         char num[64];
