@@ -13,6 +13,7 @@
 #include "alc/pkg.h"
 #include "alc/project.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
 
@@ -522,4 +523,58 @@ Test(pkg, variant_link_and_scoped_remove_edit_only_the_project_files) {
     cJSON_Delete(doc);
     alc_config_deinit(&cfg);
     ALC_ASSERT_NO_LEAKS();
+}
+
+/* Writes text to dir/name. */
+static void put_file(const char *dir, const char *name, const char *text) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+Test(pkg, the_mismatch_warning_comes_once_per_project_when_calls_alternate) {
+    char *a = alc_test_tmpdir(), *b = alc_test_tmpdir(), *log = alc_test_tmpdir();
+    for (int i = 0; i < 2; i++) {
+        const char *d = i ? b : a;
+        put_file(d, "alc.toml", "[packages]\nonly_in_toml = \"*\"\n");
+        put_file(d, "alc.lock", "version = 1\n");
+    }
+    char logpath[PATH_MAX];
+    snprintf(logpath, sizeof logpath, "%s/stderr.txt", log);
+    fflush(stderr);
+    int saved = dup(2), fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    cr_assert(saved >= 0 && fd >= 0);
+    dup2(fd, 2);
+    close(fd);
+    char err[256];
+    for (int i = 0; i < 6; i++) {
+        char *root = NULL;
+        cr_assert_eq(alc_project_resolve_root(i % 2 ? b : a, &root, err, sizeof err), ALC_OK);
+        free(root);
+    }
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    FILE *f = fopen(logpath, "r");
+    cr_assert_not_null(f);
+    char line[1024];
+    int warnings = 0, for_a = 0, for_b = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (!strstr(line, "alc.toml and alc.lock list different packages")) continue;
+        warnings++;
+        if (strstr(line, a)) for_a++;
+        if (strstr(line, b)) for_b++;
+    }
+    fclose(f);
+    cr_assert_eq(warnings, 2, "one warning per project, not one per call (got %d)", warnings);
+    cr_assert(for_a == 1 && for_b == 1);
+    alc_test_rmtree(a);
+    alc_test_rmtree(b);
+    alc_test_rmtree(log);
+    free(a);
+    free(b);
+    free(log);
 }

@@ -233,12 +233,34 @@ static struct {
     char *env;           /* the $ALC_PROJECT_ROOT value it was computed for (NULL = unset) */
     char *root;          /* the result (NULL = none) */
 } resolve_cache;
-static struct {
-    char *root;          /* the project last compared */
-    int64_t at_ms;
+/* The last comparison of alc.toml and alc.lock for each of the most recently seen project
+ * roots (a host may alternate between a few projects; the oldest entry is reused). */
+#define MISMATCH_SEEN 8
+typedef struct mismatch_entry {
+    char *root;          /* NULL: free slot */
+    int64_t at_ms;       /* when it was last compared (or claimed for a comparison) */
     struct timespec toml_m, lock_m;  /* mtimes of that comparison (0 = missing) */
     off_t toml_sz, lock_sz;
-} mismatch_seen;
+} mismatch_entry;
+static mismatch_entry mismatch_seen[MISMATCH_SEEN];
+
+/* The entry of root, or NULL. Called with resolve_mu held. */
+static mismatch_entry *mismatch_find(const char *root) {
+    for (int i = 0; i < MISMATCH_SEEN; i++)
+        if (mismatch_seen[i].root && strcmp(mismatch_seen[i].root, root) == 0) return &mismatch_seen[i];
+    return NULL;
+}
+
+/* A slot for a root not in the table: a free one, else the least recently compared. Called
+ * with resolve_mu held. */
+static mismatch_entry *mismatch_slot(void) {
+    mismatch_entry *best = &mismatch_seen[0];
+    for (int i = 0; i < MISMATCH_SEEN; i++) {
+        if (!mismatch_seen[i].root) return &mismatch_seen[i];
+        if (mismatch_seen[i].at_ms < best->at_ms) best = &mismatch_seen[i];
+    }
+    return best;
+}
 
 static bool same_str(const char *a, const char *b) {
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
@@ -299,12 +321,14 @@ static void names_missing(const cJSON *mine, bool mine_is_lock, const cJSON *oth
  * parsable) list different package names. Called without resolve_mu; takes it only to read and
  * update mismatch_seen, never across the file I/O. The comparison is skipped when root was
  * compared less than ALC_PROJECT_RESOLVE_CACHE_MS ago, or when neither file changed (mtime and
- * size) since the last comparison of root, so one mismatch is reported once, not at every call. */
+ * size) since the last comparison of root, so one mismatch is reported once, not at every call,
+ * also when calls alternate between a few projects. */
 static void check_mismatch(const char *root) {
     int64_t now = alc_now_ms();
     alc_mutex_lock(&resolve_mu);
-    bool due = !same_str(mismatch_seen.root, root) || now - mismatch_seen.at_ms >= ALC_PROJECT_RESOLVE_CACHE_MS;
-    if (due) mismatch_seen.at_ms = now; /* claims this turn: a concurrent caller skips it */
+    mismatch_entry *seen = mismatch_find(root);
+    bool due = !seen || now - seen->at_ms >= ALC_PROJECT_RESOLVE_CACHE_MS;
+    if (seen && due) seen->at_ms = now; /* claims this turn: a concurrent caller skips it */
     alc_mutex_unlock(&resolve_mu);
     if (!due) return;
     char tp[PATH_MAX + 16], lp[PATH_MAX + 16];
@@ -318,18 +342,23 @@ static void check_mismatch(const char *root) {
     char *r = strdup(root);
     if (!r) return;
     alc_mutex_lock(&resolve_mu);
-    bool unchanged = same_str(mismatch_seen.root, root) && tm.tv_sec == mismatch_seen.toml_m.tv_sec &&
-                     tm.tv_nsec == mismatch_seen.toml_m.tv_nsec && lm.tv_sec == mismatch_seen.lock_m.tv_sec &&
-                     lm.tv_nsec == mismatch_seen.lock_m.tv_nsec && tz == mismatch_seen.toml_sz &&
-                     lz == mismatch_seen.lock_sz;
-    free(mismatch_seen.root);
-    mismatch_seen.root = r;
-    mismatch_seen.at_ms = now;
-    mismatch_seen.toml_m = tm;
-    mismatch_seen.lock_m = lm;
-    mismatch_seen.toml_sz = tz;
-    mismatch_seen.lock_sz = lz;
+    seen = mismatch_find(root);
+    bool unchanged = seen && tm.tv_sec == seen->toml_m.tv_sec && tm.tv_nsec == seen->toml_m.tv_nsec &&
+                     lm.tv_sec == seen->lock_m.tv_sec && lm.tv_nsec == seen->lock_m.tv_nsec && tz == seen->toml_sz &&
+                     lz == seen->lock_sz;
+    if (!seen) {
+        seen = mismatch_slot();
+        free(seen->root);
+        seen->root = r;
+        r = NULL;
+    }
+    seen->at_ms = now;
+    seen->toml_m = tm;
+    seen->lock_m = lm;
+    seen->toml_sz = tz;
+    seen->lock_sz = lz;
     alc_mutex_unlock(&resolve_mu);
+    free(r);
     if (unchanged || !th || !lh) return;
     cJSON *toml = NULL, *lock = NULL;
     char err[256];
