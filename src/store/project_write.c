@@ -4,15 +4,16 @@
  * alc_pkg_link scope "variant", alc_pkg_remove scopes project/global/all, alc_update (alc.lock
  * from alc.toml) and alc_pkg_install with a project_root.
  *
- * Every change parses the files it edits first (a malformed file is an error and nothing is
- * changed), edits the parsed tree and rewrites the file atomically (alc_fs_write_atomic).
- * Rewriting drops the comments and the formatting of the old file.
+ * Every change parses the files it edits first (a malformed file, a symlinked one or one holding
+ * a value the writer cannot reproduce is an error and nothing is changed), edits the parsed
+ * tree, renders every file it changes and parses the text back (pfile_render), and only then
+ * replaces the files atomically (alc_fs_write_atomic). Rewriting drops the comments and the
+ * formatting of the old file.
  *
  * Owns no global state. Threads: any thread; blocks on disk I/O. No lock is taken on the
  * project files: two writers at the same time may lose one update (the server's package tools
  * run on its single reader thread).
  */
-#define _XOPEN_SOURCE 700 /* realpath */
 #include "alc/project.h"
 
 #include "alc/error.h"
@@ -23,7 +24,6 @@
 #include "pkg_internal.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -198,7 +198,6 @@ typedef struct pfile {
     char *path;
     cJSON *doc;      /* parsed tree, or an empty table when the file is missing */
     bool existed;
-    bool dirty;
     int depth;       /* header depth for the writer: 2 for alc.local.toml, else 1 */
     const char *header;
     char *text;      /* the rendered new content (pfile_render), written by pfile_commit */
@@ -333,9 +332,7 @@ static int pfile_render(pfile *f, char *err, size_t errlen) {
 
 /* Replaces the file with f->text (pfile_render first), atomically. */
 static int pfile_commit(pfile *f, char *err, size_t errlen) {
-    int rc = alc_fs_write_atomic(f->path, f->text, f->len, 0644, err, errlen);
-    if (rc == ALC_OK) f->dirty = false;
-    return rc;
+    return alc_fs_write_atomic(f->path, f->text, f->len, 0644, err, errlen);
 }
 
 /* Renders and writes one file. Operations that change two files render both first, then
