@@ -1,5 +1,6 @@
 /*
- * thread.h — thin wrappers over pthread mutexes, condition variables and threads.
+ * thread.h — thin wrappers over pthread mutexes, condition variables and threads; a
+ * condition variable for one waiter (alc_park); the calling thread's scheduling settings.
  *
  * Misuse aborts: every lock/unlock/wait failure calls alc_panic(). In debug builds
  * (!NDEBUG) mutexes are PTHREAD_MUTEX_ERRORCHECK so that double locks and unlocks by a

@@ -1,8 +1,9 @@
 /*
- * thread.c — pthread wrappers that abort on misuse (conventions 8 and 14), plus clocks.
+ * thread.c — pthread wrappers that abort on misuse (conventions 8 and 14), the single-waiter
+ * park, the calling thread's scheduling settings, and clocks.
  * Any thread may call any function here.
  */
-#define _GNU_SOURCE /* pthread_setname_np */
+#define _GNU_SOURCE /* pthread_setname_np, SCHED_BATCH */
 #include "alc/thread.h"
 
 #include "alc/error.h"
@@ -155,9 +156,9 @@ typedef struct sched_attr_v1 {
     uint32_t sched_util_min, sched_util_max;
 } sched_attr_v1;
 
-/* Sets the calling thread's fair-class policy (0 SCHED_OTHER, 3 SCHED_BATCH: <sched.h> names
- * the latter only under _GNU_SOURCE; -1 keeps the current one) and time slice (0: the kernel's
- * default), keeping its nice and SCHED_RESET_ON_FORK. Only a thread that is SCHED_OTHER or
+/* Sets the calling thread's fair-class policy (SCHED_OTHER or SCHED_BATCH; -1 keeps the
+ * current one) and time slice (0: the kernel's default), keeping its nice and
+ * SCHED_RESET_ON_FORK. Only a thread that is SCHED_OTHER or
  * SCHED_BATCH is changed: a server started under chrt --idle or a realtime policy keeps it.
  * sched_setattr rather than pthread_setschedparam: only it sets or drops a custom slice. Best
  * effort: a refused call changes nothing. */
@@ -165,15 +166,15 @@ static void set_fair_policy(int policy, uint64_t slice_ns) {
 #if defined(__linux__) && defined(SYS_sched_setattr)
     int cur = sched_getscheduler(0);
     if (cur < 0) return;
-    bool reset_on_fork = (cur & 0x40000000) != 0; /* SCHED_RESET_ON_FORK, ORed into the policy */
-    cur &= ~0x40000000;
-    if (cur != SCHED_OTHER && cur != 3) return;
+    bool reset_on_fork = (cur & SCHED_RESET_ON_FORK) != 0; /* ORed into the policy */
+    cur &= ~SCHED_RESET_ON_FORK;
+    if (cur != SCHED_OTHER && cur != SCHED_BATCH) return;
     errno = 0;
     int nice = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
     if (nice == -1 && errno) return;
     sched_attr_v1 a = {.size = sizeof a,
                        .sched_policy = (uint32_t)(policy < 0 ? cur : policy),
-                       .sched_flags = reset_on_fork ? 0x01u /* SCHED_FLAG_RESET_ON_FORK */ : 0u,
+                       .sched_flags = reset_on_fork ? 0x01u /* SCHED_FLAG_RESET_ON_FORK (linux/sched.h) */ : 0u,
                        .sched_nice = nice,
                        .sched_runtime = slice_ns};
     (void)syscall(SYS_sched_setattr, 0, &a, 0);
@@ -187,7 +188,7 @@ static void set_fair_policy(int policy, uint64_t slice_ns) {
 void alc_thread_short_slice(uint64_t ns) { set_fair_policy(-1, ns); }
 
 /* The Lua threads' policy, with the default slice; see thread.h. */
-void alc_thread_lua_policy(bool batch) { set_fair_policy(batch ? 3 : SCHED_OTHER, 0); }
+void alc_thread_lua_policy(bool batch) { set_fair_policy(batch ? SCHED_BATCH : SCHED_OTHER, 0); }
 
 /* Lowers the calling thread to nice 19; see thread.h. */
 void alc_thread_wind_down(void) {
