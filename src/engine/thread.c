@@ -158,26 +158,24 @@ typedef struct sched_attr_v1 {
 
 /* Sets the calling thread's fair-class policy (SCHED_OTHER or SCHED_BATCH; -1 keeps the
  * current one) and time slice (0: the kernel's default), keeping its nice and
- * SCHED_RESET_ON_FORK. Only a thread that is SCHED_OTHER or
+ * SCHED_RESET_ON_FORK (sched_getattr reads them). Only a thread that is SCHED_OTHER or
  * SCHED_BATCH is changed: a server started under chrt --idle or a realtime policy keeps it.
  * sched_setattr rather than pthread_setschedparam: only it sets or drops a custom slice. Best
  * effort: a refused call changes nothing. */
 static void set_fair_policy(int policy, uint64_t slice_ns) {
-#if defined(__linux__) && defined(SYS_sched_setattr)
-    int cur = sched_getscheduler(0);
-    if (cur < 0) return;
-    bool reset_on_fork = (cur & SCHED_RESET_ON_FORK) != 0; /* ORed into the policy */
-    cur &= ~SCHED_RESET_ON_FORK;
-    if (cur != SCHED_OTHER && cur != SCHED_BATCH) return;
-    errno = 0;
-    int nice = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
-    if (nice == -1 && errno) return;
-    sched_attr_v1 a = {.size = sizeof a,
-                       .sched_policy = (uint32_t)(policy < 0 ? cur : policy),
-                       .sched_flags = reset_on_fork ? 0x01u /* SCHED_FLAG_RESET_ON_FORK (linux/sched.h) */ : 0u,
-                       .sched_nice = nice,
-                       .sched_runtime = slice_ns};
-    (void)syscall(SYS_sched_setattr, 0, &a, 0);
+#if defined(__linux__) && defined(SYS_sched_setattr) && defined(SYS_sched_getattr)
+    /* two system calls: this runs at the start of every session thread */
+    sched_attr_v1 a;
+    memset(&a, 0, sizeof a);
+    if (syscall(SYS_sched_getattr, 0, &a, (unsigned)sizeof a, 0u) != 0) return;
+    if (a.sched_policy != SCHED_OTHER && a.sched_policy != SCHED_BATCH) return;
+    if (policy >= 0) a.sched_policy = (uint32_t)policy;
+    a.size = sizeof a;
+    a.sched_flags &= 0x01u; /* keep SCHED_FLAG_RESET_ON_FORK (linux/sched.h), nothing else */
+    a.sched_runtime = slice_ns;
+    a.sched_deadline = a.sched_period = 0;
+    a.sched_util_min = a.sched_util_max = 0;
+    (void)syscall(SYS_sched_setattr, 0, &a, 0u);
 #else
     (void)policy;
     (void)slice_ns;
