@@ -156,18 +156,35 @@ typedef struct sched_attr_v1 {
     uint32_t sched_util_min, sched_util_max;
 } sched_attr_v1;
 
+/* Sets only the policy, with pthread_setschedparam, where sched_getattr/sched_setattr are not
+ * available (an old kernel, a seccomp filter); the same rule: only SCHED_OTHER/BATCH threads. */
+#if defined(__linux__)
+static void set_policy_only(int policy) {
+    int cur = sched_getscheduler(0);
+    if (cur < 0 || policy < 0) return;
+    cur &= ~SCHED_RESET_ON_FORK;
+    if (cur != SCHED_OTHER && cur != SCHED_BATCH) return;
+    struct sched_param sp = {.sched_priority = 0};
+    (void)pthread_setschedparam(pthread_self(), policy, &sp);
+}
+#endif
+
 /* Sets the calling thread's fair-class policy (SCHED_OTHER or SCHED_BATCH; -1 keeps the
  * current one) and time slice (0: the kernel's default), keeping its nice and
  * SCHED_RESET_ON_FORK (sched_getattr reads them). Only a thread that is SCHED_OTHER or
  * SCHED_BATCH is changed: a server started under chrt --idle or a realtime policy keeps it.
- * sched_setattr rather than pthread_setschedparam: only it sets or drops a custom slice. Best
- * effort: a refused call changes nothing. */
+ * sched_setattr rather than pthread_setschedparam: only it sets or drops a custom slice. Where
+ * those calls are refused, the policy alone is set (set_policy_only) and the slice is left as
+ * it is. Best effort otherwise: a refused call changes nothing. */
 static void set_fair_policy(int policy, uint64_t slice_ns) {
 #if defined(__linux__) && defined(SYS_sched_setattr) && defined(SYS_sched_getattr)
     /* two system calls: this runs at the start of every session thread */
     sched_attr_v1 a;
     memset(&a, 0, sizeof a);
-    if (syscall(SYS_sched_getattr, 0, &a, (unsigned)sizeof a, 0u) != 0) return;
+    if (syscall(SYS_sched_getattr, 0, &a, (unsigned)sizeof a, 0u) != 0) {
+        set_policy_only(policy);
+        return;
+    }
     if (a.sched_policy != SCHED_OTHER && a.sched_policy != SCHED_BATCH) return;
     if (policy >= 0) a.sched_policy = (uint32_t)policy;
     a.size = sizeof a;
@@ -175,7 +192,10 @@ static void set_fair_policy(int policy, uint64_t slice_ns) {
     a.sched_runtime = slice_ns;
     a.sched_deadline = a.sched_period = 0;
     a.sched_util_min = a.sched_util_max = 0;
-    (void)syscall(SYS_sched_setattr, 0, &a, 0u);
+    if (syscall(SYS_sched_setattr, 0, &a, 0u) != 0) set_policy_only(policy);
+#elif defined(__linux__)
+    (void)slice_ns;
+    set_policy_only(policy);
 #else
     (void)policy;
     (void)slice_ns;
